@@ -1,10 +1,75 @@
-"""hetero_imb: node classification on imbalanced heterogeneous graphs."""
+"""hetero_imb: node classification on imbalanced heterogeneous graphs.
+
+The public surface, in the order a user meets it::
+
+    import hetero_imb as hi
+
+    data = hi.load("freebase")                                  # or hi.from_pandas(...)
+    data = hi.stratified_split(data, seed=0)
+    data = hi.make_imbalance(data, ratio=10, profile="step", mode="mask", seed=0)
+    result = hi.run(hi.RunConfig(model="rgcn", loss="focal", split="given"), data=data)
+    print(result.metrics["test"]["macro_f1"])
+
+Components are looked up by name in the registries ``DATASETS``, ``MODELS``,
+``LOSSES`` and ``SAMPLERS``; registering a new one (``MODELS.register(name, ModelSpec(...))``,
+``LOSSES.register(name)`` on a :class:`BalancedLoss` subclass, ``SAMPLERS.register(name)``
+on an :class:`EmbeddingSampler` subclass, ``DATASETS.register(name)`` on a
+:class:`DatasetLoader` subclass) makes it available to the CLI and the comparison
+runner too.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .datasets import DATASETS, load
+from .balancing.losses import LOSSES, BalancedLoss, build_loss
+from .balancing.samplers import SAMPLERS, EmbeddingSampler
+from .build import from_dgl, from_networkx, from_pandas
+from .config import RunConfig
+from .datasets import DATASETS, DatasetLoader, load
+from .engine import FitResult, fit
+from .imbalance import make_imbalance
+from .metrics import compute_metrics, pr_curves
+from .models import MODELS, Encoder, ModelSpec, NodeClassifier, build_model
 from .registry import Registry, UnknownComponentError
+from .results import RunResult, save_run
+from .runner import prepare_data, run
+from .splits import official_split, stratified_kfold, stratified_split
+from .validate import GraphValidationError, validate_graph
 
-__all__ = ["DATASETS", "Registry", "UnknownComponentError", "__version__", "load"]
+__all__ = [
+    "DATASETS",
+    "LOSSES",
+    "MODELS",
+    "SAMPLERS",
+    "BalancedLoss",
+    "DatasetLoader",
+    "EmbeddingSampler",
+    "Encoder",
+    "FitResult",
+    "GraphValidationError",
+    "ModelSpec",
+    "NodeClassifier",
+    "Registry",
+    "RunConfig",
+    "RunResult",
+    "UnknownComponentError",
+    "__version__",
+    "build_loss",
+    "build_model",
+    "compute_metrics",
+    "fit",
+    "from_dgl",
+    "from_networkx",
+    "from_pandas",
+    "load",
+    "make_imbalance",
+    "official_split",
+    "pr_curves",
+    "prepare_data",
+    "run",
+    "save_run",
+    "stratified_kfold",
+    "stratified_split",
+    "validate_graph",
+]

@@ -1,0 +1,72 @@
+"""Balancing methods that plug into the training loop: losses, class weights, samplers.
+
+* :mod:`~hetero_imb.balancing.losses`: the ``LOSSES`` registry (``ce``, ``weighted``,
+  ``focal``, ``ce+focal``, ``balanced-softmax``, ``ohem``, ``crl``) and :func:`build_loss`;
+* :mod:`~hetero_imb.balancing.weights`: class-weight schemes and log priors;
+* :mod:`~hetero_imb.balancing.samplers`: the ``SAMPLERS`` registry (``none``,
+  ``oversample-random``, ``undersample``, ``oversample-neighbors``).
+"""
+
+from __future__ import annotations
+
+from .losses import (
+    LOSSES,
+    BalancedLoss,
+    BalancedSoftmaxLoss,
+    ClassRectificationLoss,
+    CrossEntropyLoss,
+    FocalLoss,
+    HardExampleMiningLoss,
+    MixedFocalLoss,
+    WeightedCrossEntropyLoss,
+    build_loss,
+    describe_loss,
+    focal_terms,
+    ohem_select,
+    triplet_term,
+)
+from .weights import (
+    WEIGHT_SCHEMES,
+    class_weights,
+    init_bias_to_log_prior,
+    log_prior,
+    resolve_class_weights,
+)
+
+from .samplers import (
+    SAMPLERS,
+    EmbeddingSampler,
+    IdentitySampler,
+    NeighborOverSampler,
+    RandomOverSampler,
+    RandomUnderSampler,
+    SyntheticRows,
+)
+__all__ = [
+    "LOSSES",
+    "WEIGHT_SCHEMES",
+    "BalancedLoss",
+    "BalancedSoftmaxLoss",
+    "ClassRectificationLoss",
+    "CrossEntropyLoss",
+    "FocalLoss",
+    "HardExampleMiningLoss",
+    "MixedFocalLoss",
+    "WeightedCrossEntropyLoss",
+    "build_loss",
+    "class_weights",
+    "describe_loss",
+    "focal_terms",
+    "init_bias_to_log_prior",
+    "log_prior",
+    "ohem_select",
+    "resolve_class_weights",
+    "triplet_term",
+    "SAMPLERS",
+    "EmbeddingSampler",
+    "IdentitySampler",
+    "NeighborOverSampler",
+    "RandomOverSampler",
+    "RandomUnderSampler",
+    "SyntheticRows",
+]

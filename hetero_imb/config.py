@@ -1,0 +1,119 @@
+"""Run configuration: defaults in code, a YAML file holds only what differs, flags win.
+
+The resolved configuration is saved with every run as ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines one training run.
+
+    Attributes:
+        dataset: Registered dataset name.
+        dataset_options: Loader options (e.g. ``{"features": "svd"}`` for Facebook).
+        model: Registered model name.
+        model_params: Overrides of the model's defaults (``hidden``, ``num_layers``,
+            ``dropout``, ``lr``, ``weight_decay`` and model-specific settings).
+        loss: Registered loss name; ``loss_params`` its parameters.
+        sampler: Registered sampler name; ``sampler_params`` its parameters.
+        imbalance: ``"none"``, ``"counts:a,b,..."``, ``"step:R"`` or ``"longtail:R"``.
+        imbalance_mode: ``"drop"`` (remove target nodes) or ``"mask"`` (limit training
+            labels).
+        split: ``"stratified"`` (60/20/20), ``"stratified:TRAIN,VAL,TEST"`` or
+            ``"official"`` (the dataset's own split, validation carved from train).
+        seed: Seed of everything random in the run (imbalance, split, init, training).
+        epochs, patience: Training length and early-stopping patience (0 = off).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        batch_size: ``None`` for full-batch, else mini-batch seed nodes per step.
+        num_neighbors: Neighbours per hop and relation in mini-batch mode.
+        balanced_batches: Class-balanced seed sampling in mini-batch mode.
+        root: Data root (``None``: see :mod:`hetero_imb.paths`).
+    """
+
+    dataset: str = "freebase"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    model: str = "rgcn"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    loss: str = "ce"
+    loss_params: dict[str, Any] = field(default_factory=dict)
+    sampler: str = "none"
+    sampler_params: dict[str, Any] = field(default_factory=dict)
+    imbalance: str = "none"
+    imbalance_mode: str = "drop"
+    split: str = "stratified"
+    seed: int = 0
+    epochs: int = 200
+    patience: int = 50
+    device: str = "auto"
+    batch_size: int | None = None
+    num_neighbors: list[int] = field(default_factory=lambda: [10, 10])
+    balanced_batches: bool = False
+    root: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python dict (for YAML/JSON)."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with ``changes`` applied (unknown keys raise ``ValueError``)."""
+        check_keys(changes, source="changes")
+        return dataclasses.replace(self, **changes)
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
+
+
+def check_keys(values: dict[str, Any], source: str) -> None:
+    """Raise ``ValueError`` naming unknown keys and listing the accepted ones."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) {', '.join(unknown)} in {source}; accepted keys: {', '.join(FIELDS)}"
+        )
+
+
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML config file into a dict, with errors that name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {str(path)!r} does not exist")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"config file {str(path)!r} is not valid YAML: {err}") from err
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {str(path)!r} must hold a mapping, got {type(values).__name__}")
+    return values
+
+
+def resolve(file_values: dict[str, Any] | None = None, **overrides: Any) -> RunConfig:
+    """Defaults ← values from a config file ← explicit overrides (``None`` = not given).
+
+    Dict-valued fields (``model_params``, ``loss_params``...) are merged key by key.
+    """
+    merged: dict[str, Any] = {}
+    for source, values in (("config file", file_values or {}), ("overrides", overrides)):
+        check_keys(values, source)
+        for key, value in values.items():
+            if value is None:
+                continue
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    return RunConfig(**merged)
+
+
+def to_yaml(config: RunConfig) -> str:
+    """The resolved config as YAML text."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

@@ -1,0 +1,258 @@
+"""GCN and GAT on the homogeneous projection of a heterograph (as HGB runs them).
+
+Every node type is first mapped to ``hidden`` by :class:`~.inputs.NodeInput` (a linear
+map of its features, or an embedding table when it has none); the types are then
+stacked into one node set (each type at an offset) and all relations are merged into
+one ``edge_index``. The encoder returns the rows of the target type. On a graph with
+one node type and one symmetric relation (Facebook) this is exactly plain GCN / GAT.
+
+The projection is rebuilt on every forward from the node and edge stores, so it also
+works on sampled subgraphs. Measured on Freebase (43,854 nodes, 151,034 edges, 2 CPU
+threads): building it takes ~10 ms, against ~32 ms for ``HeteroData.to_homogeneous()``
+and ~160 ms for one GCN layer's forward+backward, so nothing is cached. GCN's
+symmetric normalisation (with self-loops) is computed once per forward and shared by
+all layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import HeteroData
+from torch_geometric.nn import GATConv, GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+from ..graph import EdgeType, target_type
+from .base import MODELS, Encoder, ModelSpec
+from .inputs import NodeInput, check_fraction, check_int
+
+
+def homogeneous_projection(
+    data: HeteroData,
+    node_types: Sequence[str],
+    edge_types: Sequence[EdgeType],
+) -> tuple[dict[str, int], int, Tensor, Tensor]:
+    """Stack node types into one node set and merge relations into one edge list.
+
+    Args:
+        data: The graph (or a sampled subgraph of it).
+        node_types: Node types in stacking order; type ``t``'s nodes occupy rows
+            ``offsets[t] : offsets[t] + data[t].num_nodes``.
+        edge_types: Relations to merge; relation ``i`` gets ``edge_type == i``.
+            Relations missing from ``data`` are skipped.
+
+    Returns:
+        ``(offsets, num_nodes, edge_index, edge_type)``.
+
+    Example:
+        >>> from hetero_imb.datasets.synthetic import make_synthetic
+        >>> data = make_synthetic()
+        >>> offsets, n, ei, et = homogeneous_projection(data, data.node_types, data.edge_types)
+        >>> offsets, n
+        ({'item': 0, 'user': 300, 'tag': 420}, 450)
+    """
+    offsets: dict[str, int] = {}
+    count = 0
+    for node_type in node_types:
+        offsets[node_type] = count
+        count += int(data[node_type].num_nodes)
+    edge_indices: list[Tensor] = []
+    relation_ids: list[Tensor] = []
+    present = set(data.edge_types)
+    for i, edge_type in enumerate(edge_types):
+        if edge_type not in present:
+            continue
+        src, _, dst = edge_type
+        edge_index = data[edge_type].edge_index
+        shift = torch.tensor([[offsets[src]], [offsets[dst]]], device=edge_index.device)
+        edge_indices.append(edge_index + shift)
+        relation_ids.append(
+            torch.full((edge_index.size(1),), i, dtype=torch.long, device=edge_index.device)
+        )
+    if edge_indices:
+        return offsets, count, torch.cat(edge_indices, dim=1), torch.cat(relation_ids)
+    empty = torch.empty((2, 0), dtype=torch.long)
+    return offsets, count, empty, torch.empty((0,), dtype=torch.long)
+
+
+class HomogeneousEncoder(Encoder):
+    """Shared body of :class:`GCNEncoder` and :class:`GATEncoder`.
+
+    Subclasses fill ``self.convs`` and implement :meth:`_layer`.
+    """
+
+    def __init__(self, data: HeteroData, hidden: int, dropout: float, seed: int | None):
+        super().__init__()
+        check_int("hidden", hidden)
+        self.dropout = check_fraction("dropout", dropout)
+        self.target = target_type(data)
+        self.node_types = list(data.node_types)
+        self.edge_types = list(data.edge_types)
+        if not self.edge_types:
+            raise ValueError("graph has no edge types; graph models need at least one relation")
+        self.input = NodeInput(data, hidden, seed=seed)
+        self.out_channels = hidden
+        self.convs = nn.ModuleList()
+
+    def _graph(self, data: HeteroData) -> tuple[dict[str, int], int, Tensor]:
+        offsets, num_nodes, edge_index, _ = homogeneous_projection(
+            data, self.node_types, self.edge_types
+        )
+        return offsets, num_nodes, edge_index
+
+    def _layer(self, conv: nn.Module, x: Tensor, graph: tuple) -> Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def _prepare(self, edge_index: Tensor, num_nodes: int, x: Tensor) -> tuple:
+        return (edge_index,)
+
+    def forward(self, data: HeteroData) -> Tensor:
+        """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
+        offsets, num_nodes, edge_index = self._graph(data)
+        inputs = self.input(data)
+        x = torch.cat([inputs[t] for t in self.node_types], dim=0)
+        graph = self._prepare(edge_index.to(x.device), num_nodes, x)
+        for conv in self.convs:
+            x = F.dropout(x, p=self.dropout, training=self.training)
+            x = self._layer(conv, x, graph)
+        start = offsets[self.target]
+        return x[start : start + int(data[self.target].num_nodes)]
+
+
+class GCNEncoder(HomogeneousEncoder):
+    """GCN (Kipf & Welling) layers with ReLU on the homogeneous projection.
+
+    Args:
+        data: The graph.
+        hidden: Width of the node inputs and of every layer.
+        num_layers: Number of graph convolutions.
+        dropout: Dropout on each layer's input.
+        seed: Seeds the node input layer.
+    """
+
+    def __init__(
+        self,
+        data: HeteroData,
+        hidden: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        seed: int | None = None,
+    ):
+        super().__init__(data, hidden, dropout, seed)
+        check_int("num_layers", num_layers)
+        # Normalisation is computed once per forward (see _prepare), not per layer.
+        self.convs.extend(
+            GCNConv(hidden, hidden, add_self_loops=False, normalize=False)
+            for _ in range(num_layers)
+        )
+
+    def _prepare(self, edge_index: Tensor, num_nodes: int, x: Tensor) -> tuple:
+        edge_index, edge_weight = gcn_norm(
+            edge_index, None, num_nodes, add_self_loops=True, dtype=x.dtype
+        )
+        return edge_index, edge_weight
+
+    def _layer(self, conv: nn.Module, x: Tensor, graph: tuple) -> Tensor:
+        edge_index, edge_weight = graph
+        return F.relu(conv(x, edge_index, edge_weight))
+
+
+class GATEncoder(HomogeneousEncoder):
+    """GAT layers (``heads`` attention heads, concatenated) with ELU on the projection.
+
+    Args:
+        data: The graph.
+        hidden: Width of every layer: ``heads`` heads of ``hidden // heads`` channels.
+        num_layers: Number of attention layers.
+        dropout: Dropout on each layer's input.
+        heads: Attention heads per layer; must divide ``hidden``.
+        attn_dropout: Dropout on the attention coefficients.
+        negative_slope: LeakyReLU slope of the attention scores.
+        seed: Seeds the node input layer.
+    """
+
+    def __init__(
+        self,
+        data: HeteroData,
+        hidden: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        heads: int = 8,
+        attn_dropout: float = 0.5,
+        negative_slope: float = 0.2,
+        seed: int | None = None,
+    ):
+        super().__init__(data, hidden, dropout, seed)
+        check_int("num_layers", num_layers)
+        check_int("heads", heads)
+        check_fraction("attn_dropout", attn_dropout)
+        if hidden % heads:
+            raise ValueError(
+                f"parameter 'hidden' must be a multiple of 'heads' ({heads}), got {hidden}"
+            )
+        self.convs.extend(
+            GATConv(
+                hidden,
+                hidden // heads,
+                heads=heads,
+                dropout=attn_dropout,
+                negative_slope=negative_slope,
+                add_self_loops=True,
+            )
+            for _ in range(num_layers)
+        )
+
+    def _layer(self, conv: nn.Module, x: Tensor, graph: tuple) -> Tensor:
+        (edge_index,) = graph
+        return F.elu(conv(x, edge_index))
+
+
+def build_gcn(
+    data: HeteroData, *, hidden: int, num_layers: int, dropout: float, seed: int
+) -> GCNEncoder:
+    """Builder registered as ``"gcn"``."""
+    return GCNEncoder(data, hidden=hidden, num_layers=num_layers, dropout=dropout, seed=seed)
+
+
+def build_gat(
+    data: HeteroData,
+    *,
+    hidden: int,
+    num_layers: int,
+    dropout: float,
+    seed: int,
+    heads: int,
+    attn_dropout: float,
+    negative_slope: float,
+) -> GATEncoder:
+    """Builder registered as ``"gat"``."""
+    return GATEncoder(
+        data,
+        hidden=hidden,
+        num_layers=num_layers,
+        dropout=dropout,
+        heads=heads,
+        attn_dropout=attn_dropout,
+        negative_slope=negative_slope,
+        seed=seed,
+    )
+
+
+_GCN_SUMMARY = "GCN on the homogeneous projection (per-type input maps, all relations merged)"
+_GAT_SUMMARY = "GAT (8 heads x 8 channels) on the homogeneous projection"
+MODELS.register(
+    "gcn", ModelSpec(builder=build_gcn, defaults={}, summary=_GCN_SUMMARY), summary=_GCN_SUMMARY
+)
+MODELS.register(
+    "gat",
+    ModelSpec(
+        builder=build_gat,
+        # 8 heads x 8 channels, as in the GAT paper and HGB's GAT baseline.
+        defaults={"hidden": 64, "heads": 8, "attn_dropout": 0.5, "negative_slope": 0.2},
+        summary=_GAT_SUMMARY,
+    ),
+    summary=_GAT_SUMMARY,
+)

@@ -1,0 +1,161 @@
+"""Node-type-aware input layers: every node type mapped to the same width.
+
+Featured node types go through a linear map (dense or sparse features); featureless
+types get a learnable embedding table. Encoders start from :class:`NodeInput`, so
+all of them handle featured, sparse and featureless graphs the same way.
+
+The module also holds the small setting checks the model builders share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import HeteroData
+
+
+def check_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return ``value`` if it is an int ``>= minimum``, else raise with the setting's name."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"parameter {name!r} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"parameter {name!r} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_fraction(name: str, value: object) -> float:
+    """Return ``value`` if it is a number in ``[0, 1)`` (a dropout rate), else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"parameter {name!r} must be a float, got {type(value).__name__} {value!r}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"parameter {name!r} must be in [0, 1), got {value}")
+    return float(value)
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Run a block under ``torch.manual_seed(seed)`` and restore the global CPU RNG after.
+
+    With ``seed=None`` the block uses the global RNG as it is.
+    """
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def is_sparse(x: Tensor) -> bool:
+    """Whether ``x`` is a torch sparse (COO or CSR) tensor."""
+    return x.layout in (torch.sparse_coo, torch.sparse_csr)
+
+
+class NodeInput(nn.Module):
+    """Maps every node type of a graph to ``hidden``-wide vectors.
+
+    * a node type with features ``x`` (dense, or a torch sparse COO/CSR matrix such
+      as Facebook's 4,714-wide bag of words) gets a ``Linear(in, hidden)``; sparse
+      inputs are multiplied with :func:`torch.sparse.mm`, never densified;
+    * a featureless node type gets an ``nn.Embedding(num_nodes, hidden)`` table
+      initialised from N(0, 1).
+
+    On a mini-batch (a sampled subgraph), a featureless type's store carries ``n_id``
+    (global node ids) and the table is indexed with it; featured stores already hold
+    the batch's rows of ``x``. Without ``n_id`` the whole table is returned, and the
+    store must then have exactly as many nodes as the table.
+
+    Args:
+        data: The graph whose schema (node types, feature widths, node counts) sizes
+            the layers.
+        hidden: Output width for every node type.
+        node_types: Restrict to these node types (default: all of ``data``'s), e.g.
+            only the target type for encoders that ignore the others.
+        seed: Seeds the initialisation of this module (``None``: global RNG).
+
+    Example:
+        >>> from hetero_imb.datasets.synthetic import make_synthetic
+        >>> data = make_synthetic(item_features=None)
+        >>> inputs = NodeInput(data, hidden=16, seed=0)
+        >>> {t: tuple(h.shape) for t, h in inputs(data).items()}
+        {'item': (300, 16), 'user': (120, 16), 'tag': (30, 16)}
+    """
+
+    def __init__(
+        self,
+        data: HeteroData,
+        hidden: int,
+        node_types: Sequence[str] | None = None,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        check_int("hidden", hidden)
+        if node_types is None:
+            node_types = list(data.node_types)
+        unknown = [t for t in node_types if t not in data.node_types]
+        if unknown:
+            raise ValueError(
+                f"parameter 'node_types' must name node types of the graph "
+                f"{data.node_types}, got unknown {unknown}"
+            )
+        self.hidden = hidden
+        self.node_types = list(node_types)
+        self.linears = nn.ModuleDict()
+        self.tables = nn.ModuleDict()
+        with seeded(seed):
+            for node_type in self.node_types:
+                store = data[node_type]
+                x = store.get("x")
+                if x is not None:
+                    self.linears[node_type] = nn.Linear(int(x.size(-1)), hidden)
+                else:
+                    num_nodes = store.num_nodes
+                    if num_nodes is None:
+                        raise ValueError(
+                            f"node type {node_type!r} has neither features 'x' nor 'num_nodes'"
+                        )
+                    self.tables[node_type] = nn.Embedding(int(num_nodes), hidden)
+
+    def featureless_types(self) -> list[str]:
+        """Node types represented by embedding tables."""
+        return list(self.tables.keys())
+
+    def forward(self, data: HeteroData) -> dict[str, Tensor]:
+        """``{node_type: [num_nodes_of_type_in_data, hidden]}`` for this module's types."""
+        out: dict[str, Tensor] = {}
+        for node_type in self.node_types:
+            store = data[node_type]
+            if node_type in self.linears:
+                x = store.get("x")
+                if x is None:
+                    raise ValueError(
+                        f"node type {node_type!r} had features when the model was built "
+                        "but has no 'x' now"
+                    )
+                out[node_type] = self._project(self.linears[node_type], x)
+            else:
+                table = self.tables[node_type]
+                n_id = store.get("n_id")
+                if n_id is not None:
+                    out[node_type] = table(n_id)
+                else:
+                    num_nodes = store.num_nodes
+                    if num_nodes != table.num_embeddings:
+                        raise ValueError(
+                            f"node type {node_type!r} has {num_nodes} nodes but its embedding "
+                            f"table has {table.num_embeddings} rows; a subgraph must carry "
+                            "'n_id' (global node ids)"
+                        )
+                    out[node_type] = table.weight
+        return out
+
+    @staticmethod
+    def _project(linear: nn.Linear, x: Tensor) -> Tensor:
+        if is_sparse(x):
+            if not x.is_floating_point():
+                x = x.to(linear.weight.dtype)
+            return torch.sparse.mm(x, linear.weight.t()) + linear.bias
+        return linear(x.to(linear.weight.dtype))

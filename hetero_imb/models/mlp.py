@@ -1,0 +1,142 @@
+"""MLP baseline on the target nodes' own features; edges are ignored.
+
+The features are those of :func:`hetero_imb.features.node_features`: the target's
+``x`` when it has one, else (e.g. Freebase movies) documented structural features —
+``log1p`` per-relation degrees and meta-path neighbour counts. ``preprocess``
+computes them on the full graph, standardises every column to zero mean and unit
+variance (mean and std fitted on all target nodes — transductive, labels unused;
+constant columns are only centred) and stores the result as
+``data[target].x_mlp``, leaving ``x`` untouched. Sparse ``x`` (Facebook's 4,714-wide
+bag of words) is kept sparse and unscaled, since centring would densify it; the first
+layer multiplies it with :func:`torch.sparse.mm`.
+
+``encoder.feature_description`` says which features were used (set at build time,
+e.g. ``"node features x[8]"`` or ``"structural: degree[has_actor], ..."``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import HeteroData
+
+from ..features import node_features
+from ..graph import target_type
+from .base import MODELS, Encoder, ModelSpec
+from .inputs import check_fraction, check_int, is_sparse
+
+#: Node attribute of the target store holding the MLP's features after ``preprocess``.
+FEATURE_KEY = "x_mlp"
+
+
+def standardise(x: Tensor, eps: float = 1e-12) -> Tensor:
+    """Columns scaled to zero mean and unit (population) variance; constant columns centred.
+
+    Example:
+        >>> standardise(torch.tensor([[1.0, 5.0], [3.0, 5.0]]))
+        tensor([[-1.,  0.],
+                [ 1.,  0.]])
+    """
+    mean = x.mean(dim=0, keepdim=True)
+    std = x.std(dim=0, unbiased=False, keepdim=True)
+    std = torch.where(std > eps, std, torch.ones_like(std))
+    return (x - mean) / std
+
+
+def mlp_features(data: HeteroData) -> tuple[Tensor, str]:
+    """The MLP's input for every target node and its description.
+
+    Returns:
+        ``(x, description)``: standardised dense features, or the sparse ``x`` as is.
+    """
+    target = target_type(data)
+    x = data[target].get("x")
+    if x is not None and is_sparse(x):
+        return x.float(), f"node features x[{x.size(-1)}] (sparse, unscaled)"
+    features, description = node_features(data, target)
+    return standardise(features.float()), description + " (standardised)"
+
+
+class MLPEncoder(Encoder):
+    """``num_layers`` Linear-ReLU-Dropout layers on the target's features.
+
+    Args:
+        data: The graph (its target features, or structure, fix the input width).
+        hidden: Width of every layer.
+        num_layers: Number of layers.
+        dropout: Dropout after each layer.
+        seed: Unused beyond ``build_model``'s seeding (accepted for a uniform builder).
+    """
+
+    def __init__(
+        self,
+        data: HeteroData,
+        hidden: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        check_int("hidden", hidden)
+        check_int("num_layers", num_layers)
+        check_fraction("dropout", dropout)
+        self.target = target_type(data)
+        features, self.feature_description = mlp_features(data)
+        in_channels = int(features.size(-1))
+        self.first = nn.Linear(in_channels, hidden)
+        self.dropout = nn.Dropout(dropout)
+        rest: list[nn.Module] = []
+        for _ in range(num_layers - 1):
+            rest += [nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout)]
+        self.rest = nn.Sequential(*rest)
+        self.in_channels = in_channels
+        self.out_channels = hidden
+
+    def preprocess(self, data: HeteroData) -> HeteroData:
+        """A shallow copy of ``data`` with the features as ``data[target].x_mlp``."""
+        features, description = mlp_features(data)
+        if features.size(-1) != self.in_channels:
+            raise ValueError(
+                f"graph gives {features.size(-1)} MLP features ({description}) but the model "
+                f"was built for {self.in_channels}"
+            )
+        data = copy.copy(data)
+        data[self.target][FEATURE_KEY] = features
+        return data
+
+    def forward(self, data: HeteroData) -> Tensor:
+        """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
+        store = data[self.target]
+        x = store.get(FEATURE_KEY)
+        if x is None:
+            raise RuntimeError(
+                f"target store has no '{FEATURE_KEY}'; call encoder.preprocess(data) first"
+            )
+        if x.size(0) != store.num_nodes:
+            n_id = store.get("n_id")
+            if n_id is None:
+                raise ValueError(
+                    f"target store has {store.num_nodes} nodes but {x.size(0)} feature rows "
+                    "and no 'n_id' to select them"
+                )
+            x = x.index_select(0, n_id.to(x.device))
+        if is_sparse(x):
+            h = torch.sparse.mm(x, self.first.weight.t()) + self.first.bias
+        else:
+            h = self.first(x)
+        return self.rest(self.dropout(torch.relu(h)))
+
+
+def build_mlp(
+    data: HeteroData, *, hidden: int, num_layers: int, dropout: float, seed: int
+) -> MLPEncoder:
+    """Builder registered as ``"mlp"``."""
+    return MLPEncoder(data, hidden=hidden, num_layers=num_layers, dropout=dropout, seed=seed)
+
+
+_SUMMARY = "MLP on target-node features only (structural features when featureless)"
+MODELS.register(
+    "mlp", ModelSpec(builder=build_mlp, defaults={}, summary=_SUMMARY), summary=_SUMMARY
+)

@@ -1,0 +1,131 @@
+"""Pictures of a comparison. Every function returns a matplotlib Figure (never shows it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .metrics import pr_curves  # noqa: E402
+
+
+def plot_pr_curves(
+    curves_by_model: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    class_names: Sequence[str],
+    title: str = "Per-class precision-recall (test split)",
+) -> Figure:
+    """One panel per model with a precision-recall curve per class.
+
+    Args:
+        curves_by_model: ``{panel title: (y_true [N], proba [N, C])}``.
+        class_names: Class names (legend entries carry the average precision).
+        title: Figure title.
+    """
+    n = len(curves_by_model)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
+    for ax, (name, (y, proba)) in zip(axes.flat, curves_by_model.items()):
+        curves = pr_curves(y, proba, class_names)
+        for cls in class_names:
+            curve = curves.get(cls)
+            if not curve or curve.get("average_precision") is None:
+                continue
+            ap = curve["average_precision"]
+            ax.step(curve["recall"], curve["precision"], where="post", label=f"{cls} (AP {ap:.2f})")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_recall_bars(
+    recalls: Mapping[str, Sequence[float]],
+    class_names: Sequence[str],
+    errors: Mapping[str, Sequence[float]] | None = None,
+    title: str = "Per-class recall (test, mean over seeds)",
+) -> Figure:
+    """One panel per class; a horizontal bar per configuration.
+
+    Args:
+        recalls: ``{configuration label: per-class recall}``.
+        class_names: Class names (panel titles).
+        errors: Optional standard deviations with the same shape (error bars).
+        title: Figure title.
+    """
+    labels = list(recalls)
+    c = len(class_names)
+    height = max(2.5, 0.28 * len(labels) + 1.2)
+    fig, axes = plt.subplots(1, c, figsize=(3.2 * c + 3.0, height), sharey=True, squeeze=False)
+    pos = np.arange(len(labels))
+    for k, (ax, cls) in enumerate(zip(axes.flat, class_names)):
+        values = [recalls[lbl][k] for lbl in labels]
+        err = [errors[lbl][k] for lbl in labels] if errors else None
+        ax.barh(pos, values, xerr=err, color=plt.cm.tab10(k % 10), alpha=0.85, capsize=2)
+        ax.set_title(cls, fontsize=10)
+        ax.set_xlim(0, 1)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("recall")
+    axes[0, 0].set_yticks(pos)
+    axes[0, 0].set_yticklabels(labels, fontsize=8)
+    axes[0, 0].invert_yaxis()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(
+    matrix: Sequence[Sequence[int]], class_names: Sequence[str], title: str = "Confusion matrix"
+) -> Figure:
+    """Row-normalised confusion matrix with counts in each cell."""
+    m = np.asarray(matrix, dtype=float)
+    norm = m / np.clip(m.sum(axis=1, keepdims=True), 1, None)
+    size = 1.0 + 0.9 * len(class_names)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, f"{int(m[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center",
+                    fontsize=8, color="white" if norm[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of true class")
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_distribution(
+    counts: Mapping[str, Sequence[int]], class_names: Sequence[str],
+    title: str = "Class distribution per split",
+) -> Figure:
+    """Grouped bars: labelled nodes per class in each split, counts on the bars."""
+    splits = list(counts)
+    x = np.arange(len(class_names))
+    width = 0.8 / max(len(splits), 1)
+    fig, ax = plt.subplots(figsize=(1.6 * len(class_names) + 2.5, 4))
+    for i, split in enumerate(splits):
+        bars = ax.bar(x + (i - (len(splits) - 1) / 2) * width, counts[split], width, label=split)
+        ax.bar_label(bars, fontsize=7, padding=1)
+    ax.set_xticks(x, class_names, rotation=20, ha="right")
+    ax.set_ylabel("labelled nodes")
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    ax.margins(y=0.12)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,435 @@
+"""The model zoo: every registered neural model builds, trains, is seeded and batches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import HeteroData
+from torch_geometric.nn import GCNConv
+
+import hetero_imb.models.metapath2vec as m2v
+from hetero_imb import paths
+from hetero_imb.graph import metapath_edge_index
+from hetero_imb.models import MODELS, build_model
+from hetero_imb.models.han import cap_neighbors
+from hetero_imb.models.homogeneous import GCNEncoder, homogeneous_projection
+from hetero_imb.models.mlp import standardise
+from hetero_imb.models.rgcn import RGCNEncoder
+
+NEURAL = [name for name in MODELS if MODELS.get(name).kind == "neural"]
+GRAPHS = ["toy_split", "toy_split_featureless"]
+
+
+def settings(name: str, cache_dir) -> dict:
+    """Small, fast settings for the toy graph (300 items, 4 classes)."""
+    out: dict = {"hidden": 16, "dropout": 0.1}
+    if name in ("gat", "han"):
+        out["heads"] = 2
+    if name == "metapath2vec":
+        out.update(
+            embedding_dim=16,
+            walks_per_node=3,
+            embedding_epochs=3,
+            cache_dir=str(cache_dir),
+            progress=False,
+        )
+    return out
+
+
+def make(name: str, data: HeteroData, cache_dir, seed: int = 0, **extra):
+    model = build_model(name, data, seed=seed, **{**settings(name, cache_dir), **extra})
+    return model, model.encoder.preprocess(data)
+
+
+def test_registry_holds_the_zoo():
+    assert {"gcn", "gat", "rgcn", "han", "metapath2vec", "mlp"} <= set(NEURAL)
+    for name in NEURAL:
+        assert MODELS.summary(name), name
+    assert MODELS.get("gat").settings()["heads"] == 8
+    assert MODELS.get("gat").settings()["hidden"] == 64
+    assert MODELS.get("han").settings()["num_layers"] == 1
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("name", NEURAL)
+def test_forward_gives_finite_embeddings_and_logits(name, graph, request, tmp_path):
+    data = request.getfixturevalue(graph)
+    model, prepared = make(name, data, tmp_path)
+    assert model.encoder.out_channels == 16
+    z = model.embed(prepared)
+    assert z.shape == (300, 16)
+    assert torch.isfinite(z).all()
+    logits = model.classify(z)
+    assert logits.shape == (300, 4)
+    assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("name", NEURAL)
+def test_short_training_fits_and_graph_models_generalise(name, graph, request, tmp_path):
+    data = request.getfixturevalue(graph)
+    store = data["item"]
+    y, train = store.y, store.train_mask
+    held_out = store.val_mask | store.test_mask
+    majority = torch.bincount(y[train]).max().item() / int(train.sum())  # 0.61
+    model, prepared = make(name, data, tmp_path)
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.03)
+    losses = []
+    for _ in range(50):
+        model.train()
+        optimiser.zero_grad()
+        z = model.embed(prepared)
+        loss = F.cross_entropy(model.classify(z[train]), y[train])
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        pred = model(prepared).argmax(-1)
+    train_acc = (pred[train] == y[train]).float().mean().item()
+    assert losses[-1] < 0.7 * losses[0]
+    assert train_acc > majority + 0.1
+    if name != "mlp":
+        # labels follow the neighbours' communities: only a model using the graph
+        # gets unseen nodes right (measured ~0.88-0.98 against 0.61)
+        held_acc = (pred[held_out] == y[held_out]).float().mean().item()
+        assert held_acc > majority + 0.15
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_same_seed_same_logits_other_seed_other_logits(name, toy_graph_featureless, tmp_path):
+    def logits(seed):
+        model, prepared = make(name, toy_graph_featureless, tmp_path, seed=seed)
+        model.eval()
+        with torch.no_grad():
+            return model(prepared)
+
+    first = logits(0)
+    assert torch.equal(first, logits(0))
+    assert not torch.allclose(first, logits(1))
+
+
+def _permuted_batch(data: HeteroData, seed: int = 3) -> HeteroData:
+    """The whole graph with every node type shuffled: a subgraph carrying ``n_id``."""
+    gen = torch.Generator().manual_seed(seed)
+    perm = {t: torch.randperm(data[t].num_nodes, generator=gen) for t in data.node_types}
+    batch = data.subgraph(perm)
+    for node_type, n_id in perm.items():
+        batch[node_type].n_id = n_id
+    batch["item"].batch_size = 300
+    return batch
+
+
+def _neighbourhood_batch(data: HeteroData, seeds: torch.Tensor) -> HeteroData:
+    """Seeds, their users and tags, and the other items of those: a 2-hop sample."""
+    bought = data["item", "bought_by", "user"].edge_index
+    tagged = data["item", "tagged", "tag"].edge_index
+    users = bought[1][torch.isin(bought[0], seeds)].unique()
+    tags = tagged[1][torch.isin(tagged[0], seeds)].unique()
+    others = torch.cat(
+        [bought[0][torch.isin(bought[1], users)], tagged[0][torch.isin(tagged[1], tags)]]
+    ).unique()
+    items = torch.cat([seeds, others[~torch.isin(others, seeds)]])
+    n_id = {"item": items, "user": users, "tag": tags}
+    batch = data.subgraph(n_id)
+    for node_type, ids in n_id.items():
+        batch[node_type].n_id = ids
+    batch["item"].batch_size = len(seeds)
+    return batch
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("name", [n for n in NEURAL])
+def test_minibatch_subgraphs(name, graph, request, tmp_path):
+    data = request.getfixturevalue(graph)
+    model, prepared = make(name, data, tmp_path)
+    if not model.encoder.supports_minibatch:
+        pytest.skip(f"{name} does not support mini-batches")
+    model.eval()
+    with torch.no_grad():
+        full = model.embed(prepared)
+        # a shuffled copy of the whole graph: same embeddings, rows in n_id order
+        batch = _permuted_batch(prepared)
+        assert torch.allclose(model.embed(batch), full[batch["item"].n_id], atol=1e-5)
+        # a real 2-hop sample around 20 seeds
+        seeds = torch.arange(0, 300, 15)
+        batch = _neighbourhood_batch(prepared, seeds)
+        z = model.embed(batch)
+        assert z.shape == (batch["item"].num_nodes, 16)
+        assert torch.isfinite(z).all()
+        if name in ("mlp", "metapath2vec"):  # no message passing: rows are exact
+            assert torch.allclose(z[: len(seeds)], full[seeds], atol=1e-6)
+
+
+def test_minibatch_with_unsliced_node_attribute_uses_n_id(toy_graph, tmp_path):
+    model, prepared = make("metapath2vec", toy_graph, tmp_path)
+    model.eval()
+    batch = HeteroData()
+    batch["item"].num_nodes = 3
+    batch["item"].n_id = torch.tensor([5, 0, 7])
+    batch["item"][m2v.EMBEDDING_KEY] = prepared["item"][m2v.EMBEDDING_KEY]  # all 300 rows
+    with torch.no_grad():
+        assert torch.allclose(model.embed(batch), model.embed(prepared)[[5, 0, 7]])
+
+
+# ------------------------------------------------------------------- metapath2vec
+
+
+def _count_training(monkeypatch) -> list:
+    calls: list = []
+    original = m2v.train_metapath2vec
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("seed"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(m2v, "train_metapath2vec", counting)
+    return calls
+
+
+def test_metapath2vec_cache_hit_does_not_retrain(toy_graph, tmp_path, monkeypatch):
+    _, first = make("metapath2vec", toy_graph, tmp_path)
+    files = list(tmp_path.glob("metapath2vec-*.pt"))
+    assert len(files) == 1
+
+    def boom(*args, **kwargs):
+        raise AssertionError("retrained despite a cached embedding")
+
+    monkeypatch.setattr(m2v, "train_metapath2vec", boom)
+    _, second = make("metapath2vec", toy_graph, tmp_path)
+    assert torch.equal(first["item"][m2v.EMBEDDING_KEY], second["item"][m2v.EMBEDDING_KEY])
+    # labels are not part of the fingerprint: new labels, same walks, still a hit
+    relabelled = toy_graph.clone()
+    relabelled["item"].y = relabelled["item"].y.flip(0)
+    make("metapath2vec", relabelled, tmp_path)
+
+
+def test_metapath2vec_cache_misses_on_seed_settings_and_graph(toy_graph, tmp_path, monkeypatch):
+    calls = _count_training(monkeypatch)
+    make("metapath2vec", toy_graph, tmp_path, seed=0)
+    make("metapath2vec", toy_graph, tmp_path, seed=1)
+    make("metapath2vec", toy_graph, tmp_path, seed=0, walk_length=8)
+    assert calls == [0, 1, 0]
+    changed = toy_graph.clone()
+    for edge_type in [("item", "bought_by", "user"), ("user", "rev_bought_by", "item")]:
+        changed[edge_type].edge_index = changed[edge_type].edge_index[:, 1:]
+    make("metapath2vec", changed, tmp_path, seed=0)
+    assert calls == [0, 1, 0, 0]
+    assert len(list(tmp_path.glob("metapath2vec-*.pt"))) == 4
+
+
+def test_metapath2vec_without_cache_writes_nothing_and_is_seeded(toy_graph, tmp_path):
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    _, a = make("metapath2vec", toy_graph, tmp_path, cache=False)
+    _, b = make("metapath2vec", toy_graph, tmp_path, cache=False)
+    _, c = make("metapath2vec", toy_graph, tmp_path, seed=1, cache=False)
+    assert list(tmp_path.iterdir()) == []
+    key = m2v.EMBEDDING_KEY
+    assert torch.equal(a["item"][key], b["item"][key])
+    assert not torch.allclose(a["item"][key], c["item"][key])
+    assert a["item"][key].shape == (300, 16)
+    # build_model seeds torch; the embedding training itself restores the global RNG
+    torch.set_rng_state(state)
+    m2v.train_metapath2vec(toy_graph, embedding_dim=4, walk_length=4, epochs=1, seed=0)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_metapath2vec_walk_scheme_and_default_cache_dir(toy_graph, monkeypatch, tmp_path):
+    assert m2v.walk_scheme(toy_graph) == [
+        ("item", "bought_by", "user"),
+        ("user", "rev_bought_by", "item"),
+        ("item", "tagged", "tag"),
+        ("tag", "rev_tagged", "item"),
+    ]
+    monkeypatch.setenv(paths.ENV_DATA, str(tmp_path / "root"))
+    model = build_model("metapath2vec", toy_graph, seed=0)
+    path = model.encoder.cache_path(toy_graph)
+    assert path.parent == paths.processed_dir(None) / "embeddings"
+    assert path.parent == tmp_path / "root" / "processed" / "embeddings"
+    assert not path.exists()
+
+
+# --------------------------------------------------------------------------- HAN
+
+
+def test_han_preprocess_adds_one_edge_type_per_metapath(toy_graph, tmp_path):
+    model, prepared = make("han", toy_graph, tmp_path)
+    assert ("item", "metapath_0", "item") not in toy_graph.edge_types  # input untouched
+    for i, path in enumerate(toy_graph.metapaths):
+        expected = metapath_edge_index(toy_graph, path, drop_self_loops=True)
+        edge_index = prepared["item", f"metapath_{i}", "item"].edge_index
+        # meta-path pairs plus one self-loop per item
+        assert edge_index.size(1) == expected.size(1) + 300
+        loops = edge_index[0] == edge_index[1]
+        assert int(loops.sum()) == 300
+        assert torch.equal(edge_index[:, ~loops], expected)
+
+
+def test_han_neighbour_cap(toy_graph, tmp_path):
+    _, prepared = make("han", toy_graph, tmp_path, max_metapath_neighbors=2)
+    for i in range(2):
+        src = prepared["item", f"metapath_{i}", "item"].edge_index[0]
+        assert torch.bincount(src, minlength=300).max().item() <= 3  # 2 + self-loop
+
+
+def test_cap_neighbors_keeps_a_seeded_subset():
+    edge_index = torch.tensor([[0, 0, 0, 0, 0, 1, 1], [1, 2, 3, 4, 5, 0, 2]])
+
+    def capped(seed):
+        return cap_neighbors(edge_index, 3, torch.Generator().manual_seed(seed))
+
+    out = capped(0)
+    assert out[0].tolist() == [0, 0, 0, 1, 1]
+    assert set(out[1, :3].tolist()) <= {1, 2, 3, 4, 5}
+    assert sorted(out[1, 3:].tolist()) == [0, 2]
+    assert torch.equal(out, capped(0))
+    picks = {tuple(sorted(capped(s)[1, :3].tolist())) for s in range(10)}
+    assert len(picks) > 1
+
+
+# --------------------------------------------------------- homogeneous and R-GCN
+
+
+def test_homogeneous_projection_by_hand():
+    data = HeteroData()
+    data["a"].num_nodes = 2
+    data["b"].num_nodes = 3
+    data["a", "to", "b"].edge_index = torch.tensor([[0, 1], [2, 0]])
+    data["b", "rev_to", "a"].edge_index = torch.tensor([[2, 0], [0, 1]])
+    offsets, n, edge_index, edge_type = homogeneous_projection(
+        data, ["a", "b"], [("a", "to", "b"), ("a", "missing", "a"), ("b", "rev_to", "a")]
+    )
+    assert offsets == {"a": 0, "b": 2}
+    assert n == 5
+    assert edge_index.tolist() == [[0, 1, 4, 2], [4, 2, 0, 1]]
+    assert edge_type.tolist() == [0, 0, 2, 2]
+
+
+def test_gcn_on_one_node_type_is_plain_gcn():
+    gen = torch.Generator().manual_seed(0)
+    data = HeteroData()
+    data["page"].x = torch.randn(6, 3, generator=gen)
+    edges = torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]])
+    data["page", "likes", "page"].edge_index = torch.cat([edges, edges.flip(0)], dim=1)
+    data.target_node_type = "page"
+    encoder = GCNEncoder(data, hidden=4, num_layers=2, dropout=0.0, seed=0).eval()
+    edge_index = data["page", "likes", "page"].edge_index
+    h = encoder.input(data)["page"]
+    for conv in encoder.convs:
+        plain = GCNConv(4, 4)  # self-loops and symmetric normalisation inside
+        plain.load_state_dict(conv.state_dict())
+        h = torch.relu(plain(h, edge_index))
+    assert torch.allclose(encoder(data), h, atol=1e-6)
+
+
+def test_rgcn_variants_agree_and_bases_are_used(toy_graph):
+    torch.manual_seed(0)
+    slow = RGCNEncoder(toy_graph, hidden=8, num_layers=2, dropout=0.0, num_bases=2, seed=0)
+    fast = RGCNEncoder(
+        toy_graph, hidden=8, num_layers=2, dropout=0.0, num_bases=2, implementation="fast", seed=0
+    )
+    fast.load_state_dict(slow.state_dict())
+    assert slow.convs[0].comp.shape == (4, 2)  # 4 relations, 2 bases
+    assert torch.allclose(slow.eval()(toy_graph), fast.eval()(toy_graph), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- MLP
+
+
+def test_mlp_features_and_description(toy_graph, toy_graph_featureless, tmp_path):
+    model, prepared = make("mlp", toy_graph, tmp_path)
+    assert model.encoder.feature_description == "node features x[8] (standardised)"
+    assert torch.equal(prepared["item"].x, toy_graph["item"].x)  # x untouched
+    x = prepared["item"].x_mlp
+    assert torch.allclose(x.mean(0), torch.zeros(8), atol=1e-5)
+    assert torch.allclose(x.std(0, unbiased=False), torch.ones(8), atol=1e-4)
+
+    model, prepared = make("mlp", toy_graph_featureless, tmp_path)
+    assert model.encoder.feature_description == (
+        "structural: degree[bought_by], degree[tagged], metapath_neighbours[item-user-item], "
+        "metapath_neighbours[item-tag-item] (standardised)"
+    )
+    assert prepared["item"].x_mlp.shape == (300, 4)
+    assert "x" not in prepared["item"]
+
+
+def test_standardise_by_hand():
+    x = torch.tensor([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
+    std = (8.0 / 3.0) ** 0.5
+    expected = torch.tensor([[-2.0 / std, 0.0], [0.0, 0.0], [2.0 / std, 0.0]])
+    assert torch.allclose(standardise(x), expected)
+
+
+def test_mlp_on_sparse_features_matches_dense(toy_graph, tmp_path):
+    sparse = toy_graph.clone()
+    sparse["item"].x = sparse["item"].x.to_sparse()
+    model, prepared = make("mlp", sparse, tmp_path)
+    assert model.encoder.feature_description == "node features x[8] (sparse, unscaled)"
+    assert prepared["item"].x_mlp.layout == torch.sparse_coo
+    model.eval()
+    dense = {"x_mlp": toy_graph["item"].x}
+    expected_input = HeteroData()
+    expected_input["item"].num_nodes = 300
+    expected_input["item"].x_mlp = dense["x_mlp"]
+    expected_input.target_node_type = "item"
+    with torch.no_grad():
+        assert torch.allclose(model.embed(prepared), model.embed(expected_input), atol=1e-5)
+
+
+# ------------------------------------------------------------------------ errors
+
+
+def test_setting_errors_name_the_parameter(toy_graph):
+    with pytest.raises(ValueError, match="'hidden' must be a multiple of 'heads' \\(4\\), got 10"):
+        build_model("gat", toy_graph, hidden=10, heads=4)
+    with pytest.raises(ValueError, match="unknown model setting"):
+        build_model("gcn", toy_graph, heads=4)
+    with pytest.raises(ValueError, match="'implementation' must be one of \\['fast', 'rgcn'\\]"):
+        build_model("rgcn", toy_graph, implementation="slow")
+    with pytest.raises(ValueError, match="parameter 'num_layers' must be >= 1, got 0"):
+        build_model("rgcn", toy_graph, num_layers=0)
+    with pytest.raises(ValueError, match="'context_size' must be <= walk_length \\+ 1 \\(5\\)"):
+        build_model("metapath2vec", toy_graph, walk_length=4, context_size=7)
+
+
+@pytest.mark.parametrize("name", ["han", "metapath2vec"])
+def test_metapath_models_need_metapaths(name, toy_graph):
+    toy_graph.metapaths = []
+    with pytest.raises(ValueError, match="graph has no 'metapaths'"):
+        build_model(name, toy_graph)
+
+
+@pytest.mark.parametrize("name", ["han", "metapath2vec", "mlp"])
+def test_forward_before_preprocess_says_so(name, toy_graph, tmp_path):
+    model = build_model(name, toy_graph, seed=0, **settings(name, tmp_path))
+    with pytest.raises(RuntimeError, match="preprocess"):
+        model(toy_graph)
+
+
+# ----------------------------------------------------------------- real dataset
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NEURAL)
+def test_two_epochs_on_freebase(name, tmp_path):
+    from hetero_imb.datasets import load
+
+    data = load("freebase")
+    extra = {}
+    if name == "metapath2vec":
+        extra = {"walks_per_node": 1, "embedding_epochs": 1, "cache_dir": str(tmp_path),
+                 "progress": False}
+    model = build_model(name, data, seed=0, **extra)
+    prepared = model.encoder.preprocess(data)
+    y = prepared["movie"].y
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(2):
+        optimiser.zero_grad()
+        z = model.embed(prepared)
+        assert z.shape == (3492, model.encoder.out_channels)
+        loss = F.cross_entropy(model.classify(z), y)
+        loss.backward()
+        optimiser.step()
+        assert torch.isfinite(loss)
