@@ -71,6 +71,9 @@ class RunSpec:
     config: RunConfig
     key: str
     fold: int | None = None
+    model: str = ""
+    loss: str = ""
+    sampler: str = ""
 
 
 @dataclass
@@ -175,4 +178,7 @@ class Grid:
                         )
                         tail = f"fold{r}" if self.cv else f"seed{seed}"
                         key = f"{model.label}__{loss.label}__{sampler.label}__{tail}"
-                        yield RunSpec(config=config, key=key, fold=r if self.cv else None)
+                        yield RunSpec(
+                            config=config, key=key, fold=r if self.cv else None,
+                            model=model.label, loss=loss.label, sampler=sampler.label,
+                        )

@@ -26,6 +26,7 @@ from .imbalance import make_imbalance, parse_imbalance
 from .metrics import compute_metrics
 from .models import MODELS, build_model
 from .models.base import OPTIMISER_KEYS
+from .params import validate_params
 from .results import RunResult
 from .splits import official_split, stratified_kfold, stratified_split
 
@@ -66,9 +67,11 @@ def parse_split(spec: str) -> dict[str, Any]:
 def validate_names(config: RunConfig) -> None:
     """Fail fast, before any data is loaded, on unknown names or malformed specs."""
     DATASETS.get(config.dataset, parameter="dataset")
-    MODELS.get(config.model, parameter="model")
-    LOSSES.get(config.loss, parameter="loss")
-    SAMPLERS.get(config.sampler, parameter="sampler")
+    MODELS.get(config.model, parameter="model").settings(**config.model_params)
+    loss_cls = LOSSES.get(config.loss, parameter="loss")
+    validate_params(config.loss_params, loss_cls.params, owner=f"loss {config.loss!r}")
+    sampler_cls = SAMPLERS.get(config.sampler, parameter="sampler")
+    validate_params(config.sampler_params, sampler_cls.params, owner=f"sampler {config.sampler!r}")
     parse_imbalance(config.imbalance)
     parse_split(config.split)
     if config.imbalance_mode not in IMBALANCE_MODES:

@@ -27,12 +27,6 @@ MD_COLUMNS = ["accuracy", "balanced_accuracy", "macro_f1", "g_mean", "auprc_macr
 CONFIG_KEYS = ["model", "loss", "sampler"]
 
 
-def _label(name: str, params: dict[str, Any] | None) -> str:
-    if not params:
-        return name
-    return name + "[" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + "]"
-
-
 def rows_from_runs(out_dir: Path, specs: Sequence[Any]) -> pd.DataFrame:
     """One row per grid cell with its status and metrics."""
     rows = []
@@ -42,9 +36,9 @@ def rows_from_runs(out_dir: Path, specs: Sequence[Any]) -> pd.DataFrame:
         row: dict[str, Any] = {
             "run": spec.key,
             "dataset": cfg.dataset,
-            "model": _label(cfg.model, {k: v for k, v in cfg.model_params.items()}),
-            "loss": _label(cfg.loss, cfg.loss_params),
-            "sampler": _label(cfg.sampler, cfg.sampler_params),
+            "model": spec.model or cfg.model,
+            "loss": spec.loss or cfg.loss,
+            "sampler": spec.sampler or cfg.sampler,
             "seed": cfg.seed,
             "fold": spec.fold,
         }

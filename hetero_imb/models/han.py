@@ -32,7 +32,7 @@ from torch_geometric.nn import HANConv
 
 from ..graph import EdgeType, metapath_edge_index, target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import NodeInput, check_fraction, check_int
+from .inputs import NodeInput, check_fraction, check_int, graph_metapaths
 
 
 def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
@@ -43,7 +43,7 @@ def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
             target type.
     """
     target = target_type(data)
-    paths = list(getattr(data, "metapaths", None) or [])
+    paths = graph_metapaths(data)
     if not paths:
         raise ValueError("graph has no 'metapaths'; HAN needs at least one meta-path")
     for i, path in enumerate(paths):
@@ -119,8 +119,8 @@ class HANEncoder(Encoder):
         if max_metapath_neighbors is not None:
             check_int("max_metapath_neighbors", max_metapath_neighbors)
         self.target = target_type(data)
-        self.metapaths = [list(p) for p in data.metapaths] if data.metapaths else []
         self.edge_types = metapath_edge_types(data)
+        self.metapaths = graph_metapaths(data)
         self.max_metapath_neighbors = max_metapath_neighbors
         self.self_loops = bool(self_loops)
         self.seed = 0 if seed is None else seed

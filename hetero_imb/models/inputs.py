@@ -10,11 +10,14 @@ The module also holds the small setting checks the model builders share.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
+
+from ..graph import EdgeType
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -47,6 +50,25 @@ def seeded(seed: int | None) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+def graph_metapaths(data: HeteroData) -> list[list[EdgeType]]:
+    """``data.metapaths`` with every edge type as a tuple (``[]`` when absent).
+
+    ``HeteroData.to()`` and ``clone()`` turn the tuples of graph-level lists into lists
+    (``to()`` even in place), after which ``edge_type in data.edge_types`` fails.
+    """
+    return [[tuple(e) for e in path] for path in getattr(data, "metapaths", None) or []]
+
+
+def with_tuple_metapaths(data: HeteroData) -> HeteroData:
+    """``data`` itself if its meta-paths hold tuples, else a shallow copy whose do."""
+    raw = getattr(data, "metapaths", None) or []
+    if all(isinstance(e, tuple) for path in raw for e in path):
+        return data
+    data = copy.copy(data)
+    data.metapaths = graph_metapaths(data)
+    return data
 
 
 def is_sparse(x: Tensor) -> bool:

@@ -45,7 +45,7 @@ from .. import paths
 from .._io import atomic_write
 from ..graph import EdgeType, target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import check_fraction, check_int, seeded
+from .inputs import check_fraction, check_int, graph_metapaths, seeded
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def walk_scheme(data: HeteroData) -> list[EdgeType]:
         ValueError: No meta-paths, or one does not start and end at the target type.
     """
     target = target_type(data)
-    paths_ = list(getattr(data, "metapaths", None) or [])
+    paths_ = graph_metapaths(data)
     if not paths_:
         raise ValueError("graph has no 'metapaths'; metapath2vec needs at least one meta-path")
     chain: list[EdgeType] = []
@@ -74,7 +74,7 @@ def walk_scheme(data: HeteroData) -> list[EdgeType]:
             raise ValueError(
                 f"meta-path {i} must start and end at the target type {target!r}, got {path}"
             )
-        chain.extend(tuple(e) for e in path)
+        chain.extend(path)
     missing = sorted({e for e in chain if e not in data.edge_types})
     if missing:
         raise ValueError(f"meta-path edge types {missing} are not in the graph")
@@ -253,7 +253,7 @@ class MetaPath2VecEncoder(Encoder):
         ident = {
             "version": CACHE_VERSION,
             "graph": graph_fingerprint(data, chain),
-            "metapaths": [[list(e) for e in p] for p in data.metapaths],
+            "metapaths": [[list(e) for e in p] for p in graph_metapaths(data)],
             "settings": self.train_settings,
             "seed": self.seed,
         }

@@ -25,7 +25,7 @@ from torch_geometric.data import HeteroData
 from ..features import node_features
 from ..graph import target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import check_fraction, check_int, is_sparse
+from .inputs import check_fraction, check_int, is_sparse, with_tuple_metapaths
 
 #: Node attribute of the target store holding the MLP's features after ``preprocess``.
 FEATURE_KEY = "x_mlp"
@@ -55,7 +55,8 @@ def mlp_features(data: HeteroData) -> tuple[Tensor, str]:
     x = data[target].get("x")
     if x is not None and is_sparse(x):
         return x.float(), f"node features x[{x.size(-1)}] (sparse, unscaled)"
-    features, description = node_features(data, target)
+    # tuples, not the lists HeteroData.to()/clone() leave (features.py needs tuples)
+    features, description = node_features(with_tuple_metapaths(data), target)
     return standardise(features.float()), description + " (standardised)"
 
 

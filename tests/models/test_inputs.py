@@ -131,3 +131,17 @@ def test_setting_checks_name_the_parameter():
     assert check_fraction("dropout", 0) == 0.0
     with pytest.raises(ValueError, match="parameter 'dropout' must be in \\[0, 1\\), got 1.5"):
         check_fraction("dropout", 1.5)
+
+
+def test_graph_metapaths_are_tuples_even_after_data_to(toy_graph):
+    from hetero_imb.models.inputs import graph_metapaths, with_tuple_metapaths
+
+    assert with_tuple_metapaths(toy_graph) is toy_graph
+    toy_graph.to("cpu")  # PyG turns the tuples into lists, in place
+    assert toy_graph.metapaths[1][0] == ["item", "tagged", "tag"]
+    assert graph_metapaths(toy_graph)[1] == [("item", "tagged", "tag"), ("tag", "rev_tagged", "item")]
+    fixed = with_tuple_metapaths(toy_graph)
+    assert fixed is not toy_graph
+    assert fixed.metapaths[0][0] == ("item", "bought_by", "user")
+    assert toy_graph.metapaths[0][0] == ["item", "bought_by", "user"]  # input untouched
+    assert graph_metapaths(HeteroData()) == []

@@ -140,7 +140,7 @@ def _neighbourhood_batch(data: HeteroData, seeds: torch.Tensor) -> HeteroData:
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
-@pytest.mark.parametrize("name", [n for n in NEURAL])
+@pytest.mark.parametrize("name", NEURAL)
 def test_minibatch_subgraphs(name, graph, request, tmp_path):
     data = request.getfixturevalue(graph)
     model, prepared = make(name, data, tmp_path)
@@ -369,13 +369,11 @@ def test_mlp_on_sparse_features_matches_dense(toy_graph, tmp_path):
     assert model.encoder.feature_description == "node features x[8] (sparse, unscaled)"
     assert prepared["item"].x_mlp.layout == torch.sparse_coo
     model.eval()
-    dense = {"x_mlp": toy_graph["item"].x}
-    expected_input = HeteroData()
-    expected_input["item"].num_nodes = 300
-    expected_input["item"].x_mlp = dense["x_mlp"]
-    expected_input.target_node_type = "item"
+    dense = HeteroData()
+    dense["item"].num_nodes = 300
+    dense["item"].x_mlp = toy_graph["item"].x  # the same features, dense and unscaled
     with torch.no_grad():
-        assert torch.allclose(model.embed(prepared), model.embed(expected_input), atol=1e-5)
+        assert torch.allclose(model.embed(prepared), model.embed(dense), atol=1e-5)
 
 
 # ------------------------------------------------------------------------ errors
@@ -433,3 +431,15 @@ def test_two_epochs_on_freebase(name, tmp_path):
         loss.backward()
         optimiser.step()
         assert torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("name", ["han", "metapath2vec", "mlp"])
+def test_metapaths_turned_into_lists_by_data_to_still_work(name, toy_graph, tmp_path):
+    reference, expected = make(name, toy_graph.clone(), tmp_path)  # clone() also lists them
+    listed = toy_graph.to("cpu")  # in place: tuples become lists
+    assert isinstance(listed.metapaths[0][0], list)
+    model, prepared = make(name, listed, tmp_path)
+    model.eval()
+    reference.eval()
+    with torch.no_grad():
+        assert torch.equal(model(prepared), reference(expected))
