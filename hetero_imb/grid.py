@@ -12,6 +12,8 @@ file serves a single run and a whole comparison::
       samplers: [none, oversample-neighbors]
       seeds: [0, 1, 2, 3, 4]
       cv: null          # or K: stratified K-fold folds instead of seeds
+      skip:             # cells to leave out; "!" negates
+        - {loss: "!ce", sampler: "!none"}
 """
 
 from __future__ import annotations
@@ -152,8 +154,18 @@ class Grid:
         return yaml.safe_dump(values, sort_keys=False)
 
     def _skipped(self, model: str, loss: str, sampler: str) -> bool:
+        """A rule such as ``{loss: "!ce", sampler: "!none"}`` skips every cell whose
+        loss is not ``ce`` and whose sampler is not ``none`` (``!`` negates)."""
         cell = {"model": model, "loss": loss, "sampler": sampler}
-        return any(all(cell.get(k) == v for k, v in rule.items()) for rule in self.skip)
+
+        def matches(key: str, value: str) -> bool:
+            if key not in cell:
+                raise ValueError(f"grid 'skip' keys must be model, loss or sampler, got {key!r}")
+            if isinstance(value, str) and value.startswith("!"):
+                return cell[key] != value[1:]
+            return cell[key] == value
+
+        return any(all(matches(k, v) for k, v in rule.items()) for rule in self.skip)
 
     def runs(self) -> Iterator[RunSpec]:
         """Every run of the grid, in a stable order."""

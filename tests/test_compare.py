@@ -133,3 +133,13 @@ def test_bad_grid_exits_2(tmp_path, capsys):
     assert exc.value.code == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_skip_rules_with_negation():
+    grid = Grid.from_dict({**BASE, "grid": {
+        "models": ["gcn"], "losses": ["ce", "focal", "weighted"],
+        "samplers": ["none", "undersample", "oversample-random"], "seeds": [0],
+        "skip": [{"loss": "!ce", "sampler": "!none"}]}})
+    cells = {(s.config.loss, s.config.sampler) for s in grid.runs()}
+    assert cells == {("ce", "none"), ("focal", "none"), ("weighted", "none"),
+                     ("ce", "undersample"), ("ce", "oversample-random")}

@@ -114,7 +114,7 @@ def real_root(tmp_path_factory):
 @pytest.mark.parametrize("model", MODELS.names())
 def test_every_model_two_epochs_on_real_data(tmp_path, real_root, monkeypatch, dataset, model):
     monkeypatch.setenv("HETERO_IMB_DATA", str(real_root))  # caches (embeddings too) go there
-    extra = ["--model-param", "epochs=1"] if model == "metapath2vec" else []
+    extra = ["--model-param", "embedding_epochs=1", "--model-param", "walks_per_node=1"] if model == "metapath2vec" else []
     extra += ["--model-param", "n_estimators=5"] if model == "xgboost" else []
     code, out = _run(tmp_path, "--dataset", dataset, "--model", model, "--loss", "ce",
                      "--epochs", "2", "--no-progress", "-q", *extra)
