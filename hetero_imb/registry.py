@@ -53,7 +53,8 @@ class Registry(Generic[T]):
             name: The public name (as typed on the command line).
             obj: The component (a class or factory). If omitted, a decorator is returned.
             summary: One line for ``--help`` and the README table (defaults to the
-                first line of the component's docstring).
+                component's own ``summary`` string attribute, else the first line of
+                its docstring).
             overwrite: Allow replacing an existing entry (otherwise a ``ValueError``).
         """
         if not isinstance(name, str) or not name:
@@ -65,8 +66,12 @@ class Registry(Generic[T]):
                     f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it"
                 )
             self._entries[name] = component
+            own = getattr(component, "summary", None)
             doc = (getattr(component, "__doc__", None) or "").strip().splitlines()
-            self._summaries[name] = summary or (doc[0].strip() if doc else "")
+            self._summaries[name] = (
+                summary or (own if isinstance(own, str) and own else "")
+                or (doc[0].strip() if doc else "")
+            )
             return component
 
         if obj is not None:

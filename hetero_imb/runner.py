@@ -64,9 +64,14 @@ def parse_split(spec: str) -> dict[str, Any]:
     )
 
 
-def validate_names(config: RunConfig) -> None:
-    """Fail fast, before any data is loaded, on unknown names or malformed specs."""
-    DATASETS.get(config.dataset, parameter="dataset")
+def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
+    """Fail fast, before any data is loaded, on unknown names or malformed specs.
+
+    ``check_dataset=False`` when the caller passes its own graph (``dataset`` is then
+    only a label for the results).
+    """
+    if check_dataset:
+        DATASETS.get(config.dataset, parameter="dataset")
     MODELS.get(config.model, parameter="model").settings(**config.model_params)
     loss_cls = LOSSES.get(config.loss, parameter="loss")
     validate_params(config.loss_params, loss_cls.params, owner=f"loss {config.loss!r}")
@@ -215,7 +220,7 @@ def run(
     Returns:
         A :class:`~hetero_imb.results.RunResult`.
     """
-    validate_names(config)
+    validate_names(config, check_dataset=data is None)
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
     data = prepare_data(
