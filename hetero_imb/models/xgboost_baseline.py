@@ -58,12 +58,13 @@ class XGBoostBaseline:
         if x_val is not None and y_val is not None and early:
             keep = np.isin(y_val, present)
             eval_set = [(x_val[keep], np.array([remap[c] for c in y_val[keep]]))]
+        binary = len(present) == 2
         self._model = xgboost.XGBClassifier(
-            objective="multi:softprob",
+            objective="binary:logistic" if binary else "multi:softprob",
             tree_method="hist",
             random_state=self.seed,
             early_stopping_rounds=early if eval_set else None,
-            eval_metric="mlogloss",
+            eval_metric="logloss" if binary else "mlogloss",
             **settings,
         )
         self._model.fit(x, y_fit, sample_weight=sample_weight, eval_set=eval_set, verbose=False)

@@ -43,3 +43,13 @@ def test_feature_baselines_take_ce_and_weighted_and_refuse_others(toy_graph, mod
         run(base.replace(loss="focal"), data=toy_graph)
     with pytest.raises(ValueError, match="sampler must be 'none'"):
         run(base.replace(sampler="undersample"), data=toy_graph)
+
+
+def test_xgboost_on_a_binary_problem(toy_graph):
+    y = toy_graph["item"].y
+    toy_graph["item"].y = (y > 1).long()
+    toy_graph.class_names = ["common", "rare"]
+    result = run(RunConfig(dataset="toy", model="xgboost", model_params={"n_estimators": 5}),
+                 data=toy_graph)
+    assert result.proba.shape == (300, 2)
+    assert torch.allclose(result.proba.sum(1), torch.ones(300, dtype=result.proba.dtype), atol=1e-5)
