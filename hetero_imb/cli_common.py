@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .balancing.losses import LOSSES
-from .params import parse_params
 from .balancing.samplers import SAMPLERS
 from .datasets import DATASETS
 from .models import MODELS
+from .params import parse_params
 from .registry import Registry
 
 

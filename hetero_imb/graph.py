@@ -101,7 +101,7 @@ def describe(data: HeteroData) -> str:
     lines = [f"target: {target_type(data)}  classes: {num_classes(data)}"]
     counts = class_counts(data)
     lines.append(
-        "class counts: " + ", ".join(f"{n}={c}" for n, c in zip(class_names(data), counts))
+        "class counts: " + ", ".join(f"{n}={c}" for n, c in zip(class_names(data), counts, strict=True))
     )
     for node_type in data.node_types:
         dim = feature_dims(data)[node_type]

@@ -30,7 +30,7 @@ def plot_pr_curves(
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
-    for ax, (name, (y, proba)) in zip(axes.flat, curves_by_model.items()):
+    for ax, (name, (y, proba)) in zip(axes.flat, curves_by_model.items(), strict=False):
         curves = pr_curves(y, proba, class_names)
         for cls in class_names:
             curve = curves.get(cls)
@@ -71,7 +71,7 @@ def plot_recall_bars(
     height = max(2.5, 0.28 * len(labels) + 1.2)
     fig, axes = plt.subplots(1, c, figsize=(3.2 * c + 3.0, height), sharey=True, squeeze=False)
     pos = np.arange(len(labels))
-    for k, (ax, cls) in enumerate(zip(axes.flat, class_names)):
+    for k, (ax, cls) in enumerate(zip(axes.flat, class_names, strict=False)):
         values = [recalls[lbl][k] for lbl in labels]
         err = [errors[lbl][k] for lbl in labels] if errors else None
         ax.barh(pos, values, xerr=err, color=plt.cm.tab10(k % 10), alpha=0.85, capsize=2)

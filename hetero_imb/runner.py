@@ -21,11 +21,18 @@ from .config import RunConfig
 from .datasets import DATASETS, load
 from .engine import fit
 from .features import node_features
-from .graph import SPLITS, has_split, class_counts, class_counts_by_split, class_names, labels, split_mask
+from .graph import (
+    SPLITS,
+    class_counts,
+    class_counts_by_split,
+    class_names,
+    has_split,
+    labels,
+    split_mask,
+)
 from .imbalance import make_imbalance, parse_imbalance
 from .metrics import compute_metrics
 from .models import MODELS, build_model
-from .models.base import OPTIMISER_KEYS
 from .params import validate_params
 from .results import RunResult
 from .splits import official_split, stratified_kfold, stratified_split

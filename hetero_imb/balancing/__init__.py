@@ -25,14 +25,6 @@ from .losses import (
     ohem_select,
     triplet_term,
 )
-from .weights import (
-    WEIGHT_SCHEMES,
-    class_weights,
-    init_bias_to_log_prior,
-    log_prior,
-    resolve_class_weights,
-)
-
 from .samplers import (
     SAMPLERS,
     EmbeddingSampler,
@@ -42,6 +34,14 @@ from .samplers import (
     RandomUnderSampler,
     SyntheticRows,
 )
+from .weights import (
+    WEIGHT_SCHEMES,
+    class_weights,
+    init_bias_to_log_prior,
+    log_prior,
+    resolve_class_weights,
+)
+
 __all__ = [
     "LOSSES",
     "WEIGHT_SCHEMES",

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,27 @@ class HGBInfo:
         """The ``(src, relation, dst)`` triple of link type ``link``."""
         src, dst, rel = self.link_types[link]
         return (self.node_types[src], rel, self.node_types[dst])
+
+
+def _tab_rows(path: Path, widths: tuple[int, ...]) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every non-blank tab-separated line of ``path``.
+
+    Raises:
+        DatasetFileError: a line whose number of fields is not in ``widths``.
+    """
+    with open(path, encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) not in widths:
+                expected = " or ".join(str(w) for w in widths)
+                raise DatasetFileError(
+                    f"{path.name} line {lineno}: expected {expected} tab-separated fields, "
+                    f"got {len(parts)}"
+                )
+            yield lineno, parts
 
 
 def _relation_name(meaning: str) -> str:
@@ -203,28 +225,19 @@ def read_labels(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     path = Path(path)
     rows: list[tuple[int, int, int]] = []
-    with open(path, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) != 4:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: expected 4 tab-separated fields, got {len(parts)}"
-                )
-            if "," in parts[3]:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: multi-label entries ({parts[3]!r}) are not "
-                    "supported; expected one class"
-                )
-            try:
-                rows.append((int(parts[0]), int(parts[2]), int(parts[3])))
-            except ValueError:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: id, type and class must be integers, got "
-                    f"{parts[0]!r}, {parts[2]!r}, {parts[3]!r}"
-                ) from None
+    for lineno, parts in _tab_rows(path, (4,)):
+        if "," in parts[3]:
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: multi-label entries ({parts[3]!r}) are not "
+                "supported; expected one class"
+            )
+        try:
+            rows.append((int(parts[0]), int(parts[2]), int(parts[3])))
+        except ValueError:
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: id, type and class must be integers, got "
+                f"{parts[0]!r}, {parts[2]!r}, {parts[3]!r}"
+            ) from None
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     return table[:, 0], table[:, 1], table[:, 2]
 
@@ -258,51 +271,41 @@ def _read_nodes(path: Path, info: HGBInfo) -> _Nodes:
     types: list[int] = []
     feats: dict[int, list[tuple[int, list[float]]]] = {}
     first: dict[int, tuple[int, int | None]] = {}  # type -> (first line, feature width)
-    with open(path, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) not in (3, 4):
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: expected 3 or 4 tab-separated fields, "
-                    f"got {len(parts)}"
-                )
+    for lineno, parts in _tab_rows(path, (3, 4)):
+        try:
+            gid, t = int(parts[0]), int(parts[2])
+        except ValueError:
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: id and type must be integers, got "
+                f"{parts[0]!r}, {parts[2]!r}"
+            ) from None
+        if t not in info.node_types:
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: unknown node type {t}; info.dat lists "
+                f"{sorted(info.node_types)}"
+            )
+        vec = None
+        if len(parts) == 4 and parts[3].strip():
             try:
-                gid, t = int(parts[0]), int(parts[2])
+                vec = [float(v) for v in parts[3].split(",")]
             except ValueError:
                 raise DatasetFileError(
-                    f"{path.name} line {lineno}: id and type must be integers, got "
-                    f"{parts[0]!r}, {parts[2]!r}"
+                    f"{path.name} line {lineno}: features must be comma-separated numbers"
                 ) from None
-            if t not in info.node_types:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: unknown node type {t}; info.dat lists "
-                    f"{sorted(info.node_types)}"
-                )
-            vec = None
-            if len(parts) == 4 and parts[3].strip():
-                try:
-                    vec = [float(v) for v in parts[3].split(",")]
-                except ValueError:
-                    raise DatasetFileError(
-                        f"{path.name} line {lineno}: features must be comma-separated numbers"
-                    ) from None
-                feats.setdefault(t, []).append((gid, vec))
-            width = None if vec is None else len(vec)
-            first_line, first_width = first.setdefault(t, (lineno, width))
-            if width != first_width:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: {info.node_types[t]} node with "
-                    f"{_says(width)}, but the {info.node_types[t]} node on line {first_line} "
-                    f"has {_says(first_width)}"
-                )
-            if gid < 0:
-                raise DatasetFileError(f"{path.name} line {lineno}: negative node id {gid}")
-            ids.append(gid)
-            types.append(t)
-            linenos.append(lineno)
+            feats.setdefault(t, []).append((gid, vec))
+        width = None if vec is None else len(vec)
+        first_line, first_width = first.setdefault(t, (lineno, width))
+        if width != first_width:
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: {info.node_types[t]} node with "
+                f"{_says(width)}, but the {info.node_types[t]} node on line {first_line} "
+                f"has {_says(first_width)}"
+            )
+        if gid < 0:
+            raise DatasetFileError(f"{path.name} line {lineno}: negative node id {gid}")
+        ids.append(gid)
+        types.append(t)
+        linenos.append(lineno)
     gid_arr = np.asarray(ids, dtype=np.int64)
     type_arr = np.asarray(types, dtype=np.int64)
     order = np.argsort(gid_arr, kind="stable")
@@ -330,27 +333,19 @@ def _read_links(path: Path, info: HGBInfo, nodes: _Nodes) -> dict[int, tuple[np.
     """Link type → (local src, local dst, weight), checked against ``info`` and ``nodes``."""
     cols: list[list[int | float]] = [[], [], [], []]
     linenos: list[int] = []
-    with open(path, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) != 4:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: expected 4 tab-separated fields, got {len(parts)}"
-                )
-            try:
-                cols[0].append(int(parts[0]))
-                cols[1].append(int(parts[1]))
-                cols[2].append(int(parts[2]))
-                cols[3].append(float(parts[3]))
-            except ValueError:
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: expected integer src, dst, link type and a "
-                    f"numeric weight, got {line!r}"
-                ) from None
-            linenos.append(lineno)
+    for lineno, parts in _tab_rows(path, (4,)):
+        try:
+            cols[0].append(int(parts[0]))
+            cols[1].append(int(parts[1]))
+            cols[2].append(int(parts[2]))
+            cols[3].append(float(parts[3]))
+        except ValueError:
+            raw = "\t".join(parts)
+            raise DatasetFileError(
+                f"{path.name} line {lineno}: expected integer src, dst, link type and a "
+                f"numeric weight, got {raw!r}"
+            ) from None
+        linenos.append(lineno)
     src = np.asarray(cols[0], dtype=np.int64)
     dst = np.asarray(cols[1], dtype=np.int64)
     link = np.asarray(cols[2], dtype=np.int64)

@@ -4,10 +4,9 @@ Registered neural models: ``gcn``, ``gat`` (homogeneous projection), ``rgcn``,
 ``han``, ``metapath2vec``, ``mlp``; plus the feature baseline ``xgboost``.
 """
 
-from .base import COMMON_DEFAULTS, MODELS, Encoder, ModelSpec, NodeClassifier, build_model
-
 # Models register themselves on import (each hetero_imb.models.<name> module).
-from . import homogeneous, rgcn, han, metapath2vec, mlp, xgboost_baseline  # noqa: E402,F401,I001
+from . import han, homogeneous, metapath2vec, mlp, rgcn, xgboost_baseline  # noqa: E402,F401,I001
+from .base import COMMON_DEFAULTS, MODELS, Encoder, ModelSpec, NodeClassifier, build_model
 from .inputs import NodeInput  # noqa: E402
 
 __all__ = [

@@ -137,7 +137,7 @@ class HANEncoder(Encoder):
         data = copy.copy(data)
         n = int(data[self.target].num_nodes)
         generator = torch.Generator().manual_seed(self.seed)
-        for path, edge_type in zip(self.metapaths, self.edge_types):
+        for path, edge_type in zip(self.metapaths, self.edge_types, strict=True):
             edge_index = metapath_edge_index(data, path, drop_self_loops=True)
             if self.max_metapath_neighbors is not None:
                 edge_index = cap_neighbors(edge_index, self.max_metapath_neighbors, generator)

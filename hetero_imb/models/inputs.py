@@ -181,3 +181,28 @@ class NodeInput(nn.Module):
                 x = x.to(linear.weight.dtype)
             return torch.sparse.mm(x, linear.weight.t()) + linear.bias
         return linear(x.to(linear.weight.dtype))
+
+
+def precomputed_rows(data: HeteroData, node_type: str, key: str, what: str) -> Tensor:
+    """Rows of a per-node tensor that ``preprocess`` stored under ``data[node_type][key]``.
+
+    On a full graph these are all rows; on a sampled subgraph whose rows were not
+    sliced, the rows of the subgraph's nodes (``n_id``).
+
+    Raises:
+        RuntimeError: nothing stored yet (``preprocess`` was not called).
+        ValueError: the row count does not match and there is no ``n_id``.
+    """
+    store = data[node_type]
+    rows = store.get(key)
+    if rows is None:
+        raise RuntimeError(f"{node_type!r} store has no '{key}'; call encoder.preprocess(data) first")
+    if rows.size(0) != store.num_nodes:
+        n_id = store.get("n_id")
+        if n_id is None:
+            raise ValueError(
+                f"{node_type!r} store has {store.num_nodes} nodes but {rows.size(0)} {what} "
+                "and no 'n_id' to select them"
+            )
+        rows = rows.index_select(0, n_id.to(rows.device))
+    return rows

@@ -45,7 +45,7 @@ from .. import paths
 from .._io import atomic_write
 from ..graph import EdgeType, target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import check_fraction, check_int, graph_metapaths, seeded
+from .inputs import check_fraction, check_int, graph_metapaths, precomputed_rows, seeded
 
 log = logging.getLogger(__name__)
 
@@ -294,20 +294,7 @@ class MetaPath2VecEncoder(Encoder):
 
     def forward(self, data: HeteroData) -> Tensor:
         """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
-        store = data[self.target]
-        emb = store.get(EMBEDDING_KEY)
-        if emb is None:
-            raise RuntimeError(
-                f"target store has no '{EMBEDDING_KEY}'; call encoder.preprocess(data) first"
-            )
-        if emb.size(0) != store.num_nodes:
-            n_id = store.get("n_id")
-            if n_id is None:
-                raise ValueError(
-                    f"target store has {store.num_nodes} nodes but {emb.size(0)} embeddings "
-                    "and no 'n_id' to select them"
-                )
-            emb = emb[n_id.to(emb.device)]
+        emb = precomputed_rows(data, self.target, EMBEDDING_KEY, "embeddings")
         return self.mlp(emb)
 
 

@@ -25,7 +25,13 @@ from torch_geometric.data import HeteroData
 from ..features import node_features
 from ..graph import target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import check_fraction, check_int, is_sparse, with_tuple_metapaths
+from .inputs import (
+    check_fraction,
+    check_int,
+    is_sparse,
+    precomputed_rows,
+    with_tuple_metapaths,
+)
 
 #: Node attribute of the target store holding the MLP's features after ``preprocess``.
 FEATURE_KEY = "x_mlp"
@@ -109,20 +115,7 @@ class MLPEncoder(Encoder):
 
     def forward(self, data: HeteroData) -> Tensor:
         """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
-        store = data[self.target]
-        x = store.get(FEATURE_KEY)
-        if x is None:
-            raise RuntimeError(
-                f"target store has no '{FEATURE_KEY}'; call encoder.preprocess(data) first"
-            )
-        if x.size(0) != store.num_nodes:
-            n_id = store.get("n_id")
-            if n_id is None:
-                raise ValueError(
-                    f"target store has {store.num_nodes} nodes but {x.size(0)} feature rows "
-                    "and no 'n_id' to select them"
-                )
-            x = x.index_select(0, n_id.to(x.device))
+        x = precomputed_rows(data, self.target, FEATURE_KEY, "feature rows")
         if is_sparse(x):
             h = torch.sparse.mm(x, self.first.weight.t()) + self.first.bias
         else:
