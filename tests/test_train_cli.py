@@ -123,3 +123,12 @@ def test_every_model_two_epochs_on_real_data(tmp_path, real_root, monkeypatch, d
     expected_total = {"freebase": 3492, "facebook": 22470}[dataset]
     assert sum(sum(v) for v in res["class_counts"].values()) == expected_total
     assert 0.0 <= res["metrics"]["test"]["macro_f1"] <= 1.0
+
+
+@pytest.mark.parametrize("model", ["rgcn", "han"])
+def test_minibatch_flag(tmp_path, model):
+    code, out = _run(tmp_path, *FAST, "--model", model, "--batch-size", "32",
+                     "--num-neighbors", "5,5", "--balanced-batches", "--sampler", "oversample-neighbors")
+    assert code == 0
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert cfg["batch_size"] == 32 and cfg["num_neighbors"] == [5, 5] and cfg["balanced_batches"]

@@ -502,8 +502,13 @@ def triplet_term(
     anchors = torch.nonzero(minority[target]).flatten()
     if anchors.numel() == 0 or n < 2:
         return embeddings.sum() * 0.0
-    sq = (embeddings.unsqueeze(1) - embeddings.unsqueeze(0)).pow(2).sum(-1)
-    dist = sq.clamp_min(1e-12).sqrt()[anchors]  # [A, N]
+    # only anchor rows: [A, N] (a full [N, N, D] difference tensor would not fit)
+    sq = (
+        embeddings[anchors].pow(2).sum(-1, keepdim=True)
+        - 2.0 * embeddings[anchors] @ embeddings.t()
+        + embeddings.pow(2).sum(-1).unsqueeze(0)
+    )
+    dist = sq.clamp_min(1e-12).sqrt()  # [A, N]
     same = target[anchors].unsqueeze(1) == target.unsqueeze(0)
     same[torch.arange(anchors.numel()), anchors] = False  # an anchor is not its own positive
     other = target[anchors].unsqueeze(1) != target.unsqueeze(0)
