@@ -78,6 +78,13 @@ class Registry(Generic[T]):
             return decorator(obj)
         return decorator
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` and return its component (e.g. to undo a temporary entry)."""
+        component = self.get(name)
+        del self._entries[name]
+        del self._summaries[name]
+        return component
+
     def get(self, name: str, parameter: str | None = None) -> T:
         """Return the component registered as ``name``.
 

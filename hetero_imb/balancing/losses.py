@@ -58,7 +58,7 @@ __all__ = [
 LOSSES: Registry[type[BalancedLoss]] = Registry("loss")
 
 
-def _weighted_mean(values: Tensor, weights: Tensor | None) -> Tensor:
+def weighted_mean(values: Tensor, weights: Tensor | None) -> Tensor:
     """``mean(values)``, or ``sum(w * v) / sum(w)`` (0 when every weight is 0)."""
     if weights is None:
         return values.mean() if values.numel() else values.sum()
@@ -220,10 +220,17 @@ class BalancedLoss(nn.Module):
         return target, sample_weight
 
 
-def _register(name: str):
+def register_loss(name: str, *, overwrite: bool = False):
+    """Class decorator: register a :class:`BalancedLoss` subclass in ``LOSSES`` as ``name``.
+
+    Example:
+        >>> @register_loss("my-loss")            # doctest: +SKIP
+        ... class MyLoss(BalancedLoss): ...
+    """
+
     def decorator(cls: type[BalancedLoss]) -> type[BalancedLoss]:
         cls.name = name
-        return LOSSES.register(name)(cls)
+        return LOSSES.register(name, overwrite=overwrite)(cls)
 
     return decorator
 
@@ -242,17 +249,17 @@ _BETA = ParamSpec(
 )
 
 
-@_register("ce")
+@register_loss("ce")
 class CrossEntropyLoss(BalancedLoss):
     """Plain cross-entropy (no balancing; the reference every method is compared with)."""
 
     params: ClassVar[dict[str, ParamSpec]] = {}
 
     def _forward(self, logits, target, embeddings, sample_weight):
-        return _weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
+        return weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
 
 
-@_register("weighted")
+@register_loss("weighted")
 class WeightedCrossEntropyLoss(BalancedLoss):
     """Class-weighted cross-entropy: ``sum_i w_{y_i} l_i / sum_i w_{y_i}``.
 
@@ -291,7 +298,7 @@ class WeightedCrossEntropyLoss(BalancedLoss):
         w = self.class_weight.to(logits.dtype)[target]
         if sample_weight is not None:
             w = w * sample_weight
-        return _weighted_mean(losses, w)
+        return weighted_mean(losses, w)
 
 
 def focal_terms(
@@ -323,7 +330,7 @@ def focal_terms(
     return losses
 
 
-@_register("focal")
+@register_loss("focal")
 class FocalLoss(BalancedLoss):
     """Multi-class focal loss ``-alpha_t (1 - p_t)^gamma log p_t`` (Lin et al., ICCV 2017).
 
@@ -350,10 +357,10 @@ class FocalLoss(BalancedLoss):
 
     def _forward(self, logits, target, embeddings, sample_weight):
         terms = focal_terms(logits, target, self.hparams["gamma"], self.alpha)
-        return _weighted_mean(terms, sample_weight)
+        return weighted_mean(terms, sample_weight)
 
 
-@_register("ce+focal")
+@register_loss("ce+focal")
 class MixedFocalLoss(FocalLoss):
     """A mix of cross-entropy and focal loss: ``(1 - mix) * ce + mix * focal``.
 
@@ -378,10 +385,10 @@ class MixedFocalLoss(FocalLoss):
         mix = self.hparams["mix"]
         ce = F.cross_entropy(logits, target, reduction="none")
         focal = focal_terms(logits, target, self.hparams["gamma"], self.alpha)
-        return _weighted_mean((1 - mix) * ce + mix * focal, sample_weight)
+        return weighted_mean((1 - mix) * ce + mix * focal, sample_weight)
 
 
-@_register("balanced-softmax")
+@register_loss("balanced-softmax")
 class BalancedSoftmaxLoss(BalancedLoss):
     """Logit-adjusted cross-entropy: cross-entropy of ``logits + tau * log(prior)``.
 
@@ -406,7 +413,7 @@ class BalancedSoftmaxLoss(BalancedLoss):
 
     def _forward(self, logits, target, embeddings, sample_weight):
         adjusted = logits + self.hparams["tau"] * self.log_prior.to(logits.dtype)
-        return _weighted_mean(F.cross_entropy(adjusted, target, reduction="none"), sample_weight)
+        return weighted_mean(F.cross_entropy(adjusted, target, reduction="none"), sample_weight)
 
 
 def ohem_select(losses: Tensor, keep: float, min_kept: int = 1) -> Tensor:
@@ -434,7 +441,7 @@ def ohem_select(losses: Tensor, keep: float, min_kept: int = 1) -> Tensor:
     return order[:k]
 
 
-@_register("ohem")
+@register_loss("ohem")
 class HardExampleMiningLoss(BalancedLoss):
     """Online hard example mining: cross-entropy of the hardest nodes of each step.
 
@@ -460,7 +467,7 @@ class HardExampleMiningLoss(BalancedLoss):
         losses = F.cross_entropy(logits, target, reduction="none")
         idx = ohem_select(losses, self.hparams["keep"], self.hparams["min_kept"])
         weights = None if sample_weight is None else sample_weight[idx]
-        return _weighted_mean(losses[idx], weights)
+        return weighted_mean(losses[idx], weights)
 
 
 def _minority_from_batch(target: Tensor, num_classes: int) -> Tensor:
@@ -525,7 +532,7 @@ def triplet_term(
     return torch.where(valid, hinge, torch.zeros_like(hinge)).sum() / valid.sum()
 
 
-@_register("crl")
+@register_loss("crl")
 class ClassRectificationLoss(BalancedLoss):
     """Class rectification loss: ``(1 - alpha) * ce + alpha * hard-mined triplet term``.
 
@@ -571,7 +578,7 @@ class ClassRectificationLoss(BalancedLoss):
 
     def _forward(self, logits, target, embeddings, sample_weight):
         alpha = self.hparams["alpha"]
-        ce = _weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
+        ce = weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
         if alpha == 0:
             return ce
         h = F.normalize(embeddings, dim=1) if self.hparams["normalize"] else embeddings
