@@ -54,7 +54,9 @@ def load_graph(name: str, seed: int):
     from hetero_imb.datasets.synthetic import make_synthetic
 
     if name == "synthetic":
-        return make_synthetic(num_items=3000, num_users=30000, num_tags=3000, item_features=None, seed=seed)
+        return make_synthetic(
+            num_items=3000, num_users=30000, num_tags=3000, item_features=None, seed=seed
+        )
     from hetero_imb.datasets import load
 
     return load(name)
@@ -188,9 +190,20 @@ def main(argv: list[str] | None = None) -> None:
 
 def _forward_args(args: argparse.Namespace) -> list[str]:
     return [
-        "--dataset", args.dataset, "--hidden", str(args.hidden),
-        "--num-layers", str(args.num_layers), "--epochs", str(args.epochs),
-        "--warmup", str(args.warmup), "--threads", str(args.threads), "--seed", str(args.seed),
+        "--dataset",
+        args.dataset,
+        "--hidden",
+        str(args.hidden),
+        "--num-layers",
+        str(args.num_layers),
+        "--epochs",
+        str(args.epochs),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+        "--seed",
+        str(args.seed),
     ]
 
 

@@ -127,6 +127,7 @@ def metapath_edge_index(
     Returns:
         ``edge_index`` ``[2, E]`` of distinct (start, end) pairs, sorted by start node.
     """
+    path = [tuple(edge_type) for edge_type in path]  # PyG's data.to()/clone() turn tuples into lists
     adj = None
     for i, edge_type in enumerate(path):
         if edge_type not in data.edge_types:

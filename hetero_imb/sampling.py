@@ -61,7 +61,8 @@ def _check_num_neighbors(num_neighbors: Sequence[int]) -> list[int]:
 def _slice(value, index: Tensor):
     """Rows ``index`` of a tensor, array or list."""
     if isinstance(value, Tensor):
-        return value[index.to(value.device)]
+        # index_select also works on sparse COO rows (e.g. Facebook's sparse features)
+        return value.index_select(0, index.to(value.device))
     if isinstance(value, np.ndarray):
         return value[index.numpy()]
     return type(value)(value[i] for i in index.tolist())

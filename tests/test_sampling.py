@@ -240,3 +240,24 @@ def test_training_loop_runs_minibatches_with_a_sampler(toy_split):
     )
     assert out.epochs == 3 and out.proba.shape == (300, 4)
     assert len(sampler.last_synthetic) > 0
+
+
+def test_sparse_features_are_sliced_like_dense(toy_split):
+    from hetero_imb.sampling import HeteroNeighborLoader
+
+    dense = toy_split["item"].x.clone()
+    toy_split["item"].x = dense.to_sparse()
+    loader = HeteroNeighborLoader(toy_split, input_nodes=torch.arange(20), num_neighbors=[3],
+                                  batch_size=10, seed=0)
+    for batch in loader:
+        x = batch["item"].x
+        assert x.is_sparse
+        assert torch.equal(x.to_dense(), dense[batch["item"].n_id])
+
+
+def test_metapaths_survive_pyg_list_conversion(toy_graph):
+    from hetero_imb.graph import metapath_edge_index
+
+    as_lists = [[list(e) for e in path] for path in toy_graph.metapaths]
+    expected = metapath_edge_index(toy_graph, toy_graph.metapaths[0])
+    assert torch.equal(metapath_edge_index(toy_graph, as_lists[0]), expected)

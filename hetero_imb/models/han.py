@@ -158,7 +158,9 @@ class HANEncoder(Encoder):
         x_dict = self.input(data)
         edge_index_dict = {e: data[e].edge_index for e in self.edge_types}
         for conv in self.convs:
-            x_dict = {t: F.dropout(x, p=self.dropout, training=self.training) for t, x in x_dict.items()}
+            x_dict = {
+                t: F.dropout(x, p=self.dropout, training=self.training) for t, x in x_dict.items()
+            }
             x_dict = conv(x_dict, edge_index_dict)
         return x_dict[self.target]
 

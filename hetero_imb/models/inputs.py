@@ -196,7 +196,9 @@ def precomputed_rows(data: HeteroData, node_type: str, key: str, what: str) -> T
     store = data[node_type]
     rows = store.get(key)
     if rows is None:
-        raise RuntimeError(f"{node_type!r} store has no '{key}'; call encoder.preprocess(data) first")
+        raise RuntimeError(
+            f"{node_type!r} store has no '{key}'; call encoder.preprocess(data) first"
+        )
     if rows.size(0) != store.num_nodes:
         n_id = store.get("n_id")
         if n_id is None:

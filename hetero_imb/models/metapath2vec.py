@@ -21,7 +21,16 @@ bytes of the meta-path edge types), the meta-paths, the walk/training settings a
 the seed. A later build with the same key loads them instead of training;
 ``cache=False`` neither reads nor writes. Files are written atomically.
 
-The default settings train in ~TIMING on Freebase (2 CPU threads).
+Defaults, measured on Freebase (3,492 movies; 5 epochs of 55 batches): 6-10 s on
+the shared 2-core machine, and the movie embeddings alone reach 0.63 accuracy with a
+3-fold logistic regression (majority class: 0.44). Two choices made by measurement:
+
+* the embeddings start from N(0, 0.1²) instead of PyG's N(0, 1): from N(0, 1) the
+  skip-gram loss is still ~8 after an epoch and the embeddings score below the
+  majority class (0.41);
+* training runs on one torch thread (restored afterwards): its ops are small, and
+  with 2 threads on busy cores the same run took 85 s instead of 9 s. More walks
+  and negatives (5 and 5) gain ~0.03 accuracy for ~3x the time.
 """
 
 from __future__ import annotations
@@ -139,9 +148,20 @@ def train_metapath2vec(
     try:
         with seeded(seed):
             return _train(
-                edge_index_dict, num_nodes_dict, chain, target, embedding_dim, walk_length,
-                context_size, walks_per_node, num_negative_samples, epochs, lr, batch_size,
-                seed, progress,
+                edge_index_dict,
+                num_nodes_dict,
+                chain,
+                target,
+                embedding_dim=embedding_dim,
+                walk_length=walk_length,
+                context_size=context_size,
+                walks_per_node=walks_per_node,
+                num_negative_samples=num_negative_samples,
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                seed=seed,
+                progress=progress,
             )
     finally:
         torch.set_num_threads(threads)
@@ -152,6 +172,7 @@ def _train(
     num_nodes_dict: dict[str, int],
     chain: list[EdgeType],
     target: str,
+    *,
     embedding_dim: int,
     walk_length: int,
     context_size: int,
@@ -164,43 +185,42 @@ def _train(
     progress: bool | None,
 ) -> Tensor:
     """The training loop of :func:`train_metapath2vec` (run under its seeded RNG)."""
-    if True:
-        model = MetaPath2Vec(
-            edge_index_dict,
-            embedding_dim=embedding_dim,
-            metapath=chain,
-            walk_length=walk_length,
-            context_size=context_size,
-            walks_per_node=walks_per_node,
-            num_negative_samples=num_negative_samples,
-            num_nodes_dict=num_nodes_dict,
-            sparse=True,
-        )
-        nn.init.normal_(model.embedding.weight, std=INIT_STD)
-        loader = model.loader(
-            batch_size=batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed),
-        )
-        optimiser = torch.optim.SparseAdam(list(model.parameters()), lr=lr)
-        model.train()
-        bar = tqdm(
-            total=epochs * len(loader),
-            desc="metapath2vec",
-            disable=None if progress is None else not progress,
-            leave=False,
-        )
-        for epoch in range(epochs):
-            total = 0.0
-            for pos_rw, neg_rw in loader:
-                optimiser.zero_grad()
-                loss = model.loss(pos_rw, neg_rw)
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach())
-                bar.update(1)
-            log.debug("metapath2vec epoch %d: mean loss %.4f", epoch + 1, total / len(loader))
-        bar.close()
+    model = MetaPath2Vec(
+        edge_index_dict,
+        embedding_dim=embedding_dim,
+        metapath=chain,
+        walk_length=walk_length,
+        context_size=context_size,
+        walks_per_node=walks_per_node,
+        num_negative_samples=num_negative_samples,
+        num_nodes_dict=num_nodes_dict,
+        sparse=True,
+    )
+    nn.init.normal_(model.embedding.weight, std=INIT_STD)
+    loader = model.loader(
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    optimiser = torch.optim.SparseAdam(list(model.parameters()), lr=lr)
+    model.train()
+    bar = tqdm(
+        total=epochs * len(loader),
+        desc="metapath2vec",
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
+    for epoch in range(epochs):
+        total = 0.0
+        for pos_rw, neg_rw in loader:
+            optimiser.zero_grad()
+            loss = model.loss(pos_rw, neg_rw)
+            loss.backward()
+            optimiser.step()
+            total += float(loss.detach())
+            bar.update(1)
+        log.debug("metapath2vec epoch %d: mean loss %.4f", epoch + 1, total / len(loader))
+    bar.close()
     return model(target).detach().clone()
 
 
@@ -305,7 +325,9 @@ class MetaPath2VecEncoder(Encoder):
                 log.warning("ignoring cached embeddings %s of shape %s", path, tuple(emb.shape))
             except Exception as err:  # a damaged cache is retrained, never trusted
                 log.warning("ignoring unreadable cached embeddings %s (%s)", path, err)
-        emb = train_metapath2vec(data, seed=self.seed, progress=self.progress, **self.train_settings)
+        emb = train_metapath2vec(
+            data, seed=self.seed, progress=self.progress, **self.train_settings
+        )
         if path is not None:
             payload = {"embedding": emb, "settings": json.dumps(self.train_settings)}
             try:

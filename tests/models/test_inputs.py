@@ -139,7 +139,10 @@ def test_graph_metapaths_are_tuples_even_after_data_to(toy_graph):
     assert with_tuple_metapaths(toy_graph) is toy_graph
     toy_graph.to("cpu")  # PyG turns the tuples into lists, in place
     assert toy_graph.metapaths[1][0] == ["item", "tagged", "tag"]
-    assert graph_metapaths(toy_graph)[1] == [("item", "tagged", "tag"), ("tag", "rev_tagged", "item")]
+    assert graph_metapaths(toy_graph)[1] == [
+        ("item", "tagged", "tag"),
+        ("tag", "rev_tagged", "item"),
+    ]
     fixed = with_tuple_metapaths(toy_graph)
     assert fixed is not toy_graph
     assert fixed.metapaths[0][0] == ("item", "bought_by", "user")

@@ -231,8 +231,15 @@ def test_metapath2vec_without_cache_writes_nothing_and_is_seeded(toy_graph, tmp_
     assert not torch.allclose(a["item"][key], c["item"][key])
     assert a["item"][key].shape == (300, 16)
     # build_model seeds torch; the embedding training itself restores the global RNG
+    # ... and the thread count (it trains on one thread)
     torch.set_rng_state(state)
-    m2v.train_metapath2vec(toy_graph, embedding_dim=4, walk_length=4, epochs=1, seed=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        m2v.train_metapath2vec(toy_graph, embedding_dim=4, walk_length=4, epochs=1, seed=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
     assert torch.equal(torch.get_rng_state(), state)
 
 
@@ -417,8 +424,12 @@ def test_two_epochs_on_freebase(name, tmp_path):
     data = load("freebase")
     extra = {}
     if name == "metapath2vec":
-        extra = {"walks_per_node": 1, "embedding_epochs": 1, "cache_dir": str(tmp_path),
-                 "progress": False}
+        extra = {
+            "walks_per_node": 1,
+            "embedding_epochs": 1,
+            "cache_dir": str(tmp_path),
+            "progress": False,
+        }
     model = build_model(name, data, seed=0, **extra)
     prepared = model.encoder.preprocess(data)
     y = prepared["movie"].y
