@@ -32,7 +32,7 @@ from ._io import atomic_write_json, atomic_write_text
 from .engine import progress_enabled
 from .grid import Grid, RunSpec
 from .registry import UnknownComponentError
-from .results import load_run, save_run
+from .results import save_run
 from .runner import run, validate_names
 from .summary import summarise
 
@@ -73,12 +73,27 @@ def run_grid(
     for spec in bar:
         folder = runs_dir / spec.key
         if (folder / "results.json").is_file():
+            _check_same_config(folder, spec)
             continue
         bar.set_postfix_str(spec.key[:60])
         write(_run_one(spec, folder))
     bar.close()
     summarise(out, specs, plots=plots)
     return out
+
+
+def _check_same_config(folder: Path, spec: RunSpec) -> None:
+    """Refuse to reuse a finished run whose saved config differs from the grid's."""
+    import yaml
+
+    saved = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) or {}
+    wanted = spec.config.to_dict()
+    differ = sorted(k for k in wanted if saved.get(k) != wanted[k])
+    if differ:
+        raise ValueError(
+            f"{folder} holds a finished run with a different configuration "
+            f"({', '.join(differ)}); use another --out folder or delete that run"
+        )
 
 
 def _run_one(spec: RunSpec, folder: Path) -> str:
@@ -107,16 +122,6 @@ def _run_one(spec: RunSpec, folder: Path) -> str:
         f"done {spec.key}: test macro-F1 {test['macro_f1']:.4f}, balanced acc "
         f"{test['balanced_accuracy']:.4f} ({time.perf_counter() - start:.1f}s)"
     )
-
-
-def finished_results(out_dir: str | Path, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
-    """``results.json`` of every finished run of ``specs``, in grid order."""
-    rows = []
-    for spec in specs:
-        folder = Path(out_dir) / "runs" / spec.key
-        if (folder / "results.json").is_file():
-            rows.append(load_run(folder))
-    return rows
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,11 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         grid = grid_from_args(args)
         for spec in grid.runs():
             validate_names(spec.config)
-    except (UnknownComponentError, ValueError, TypeError) as err:
+    except (UnknownComponentError, ValueError, TypeError, AttributeError) as err:
         parser.error(str(err))
     start = time.perf_counter()
     try:
         out = run_grid(grid, args.out, progress=args.progress, plots=not args.no_plots)
+    except ValueError as err:  # e.g. a stale run folder with another configuration
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130

@@ -151,6 +151,8 @@ def fit(
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if patience is not None and (not isinstance(patience, int) or patience < 0):
+        raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     dev = resolve_device(device)
@@ -173,7 +175,8 @@ def fit(
 
     model = model.to(dev)
     loss = loss.to(dev)
-    graph = data.to(dev) if batch_size is None else data
+    # a shallow copy moved to the device: the caller's graph stays where it was
+    graph = copy.copy(data).to(dev)
     y_dev = y.to(dev)
     optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
 
@@ -211,8 +214,7 @@ def fit(
     @torch.no_grad()
     def predict() -> Tensor:
         model.eval()
-        full = graph if loader is None else data.to(dev)
-        return model(full).softmax(dim=-1)
+        return model(graph).softmax(dim=-1)
 
     history: list[dict[str, Any]] = []
     best_f1, best_epoch, best_state, since_best = -1.0, 0, None, 0

@@ -60,7 +60,7 @@ def node_features(data: HeteroData, node_type: str | None = None) -> tuple[Tenso
     node_type = node_type or target_type(data)
     x = data[node_type].get("x")
     if x is not None:
-        x = x.to_dense() if x.is_sparse else x
+        x = x.to_dense() if x.layout != torch.strided else x  # COO or CSR
         return x.float(), f"node features x[{x.size(-1)}]"
     x, names = structural_features(data, node_type)
     return x, "structural: " + ", ".join(names)

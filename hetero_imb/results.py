@@ -125,6 +125,9 @@ def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
         atomic_write_json(folder / "results.json", result.to_dict())
 
     if out.exists():
+        # the old results.json goes first: a crash midway must not leave old metrics
+        # beside a new config (a folder without results.json is an unfinished run)
+        (out / "results.json").unlink(missing_ok=True)
         write_all(out)
         return out
     out.parent.mkdir(parents=True, exist_ok=True)

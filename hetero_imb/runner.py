@@ -30,7 +30,7 @@ from .graph import (
     labels,
     split_mask,
 )
-from .imbalance import make_imbalance, parse_imbalance
+from .imbalance import MODES, make_imbalance, parse_imbalance
 from .metrics import compute_metrics
 from .models import MODELS, build_model
 from .params import validate_params
@@ -39,7 +39,7 @@ from .splits import official_split, stratified_kfold, stratified_split
 
 log = logging.getLogger(__name__)
 
-IMBALANCE_MODES = ("drop", "mask")
+IMBALANCE_MODES = MODES
 
 
 def parse_split(spec: str) -> dict[str, Any]:
@@ -63,6 +63,11 @@ def parse_split(spec: str) -> dict[str, Any]:
         except ValueError:
             fractions = ()
         if len(fractions) == 3:
+            if fractions[1] <= 0:
+                raise ValueError(
+                    f"split {spec!r} has no validation part; early stopping and model "
+                    "selection need one (e.g. stratified:0.6,0.2,0.2)"
+                )
             return {"kind": "stratified", "fractions": fractions}
     raise ValueError(
         "split must be 'stratified', 'stratified:TRAIN,VAL,TEST' (e.g. stratified:0.6,0.2,0.2) "
@@ -102,6 +107,10 @@ def prepare_data(
     ``drop`` removes nodes before splitting (the splits then follow the new class
     sizes); ``mask`` splits first and then limits the training labels per class.
     """
+    if imbalance_mode not in IMBALANCE_MODES:
+        raise ValueError(
+            f"imbalance_mode must be one of {', '.join(IMBALANCE_MODES)}, got {imbalance_mode!r}"
+        )
     spec = parse_imbalance(imbalance)
     split_spec = parse_split(split)
     if spec is not None and imbalance_mode == "drop":

@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = Path(args.out) if args.out else default_out_dir(config)
     try:
         result = run(config, progress=args.progress)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     save_run(result, out_dir)

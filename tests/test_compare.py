@@ -143,3 +143,11 @@ def test_skip_rules_with_negation():
     cells = {(s.config.loss, s.config.sampler) for s in grid.runs()}
     assert cells == {("ce", "none"), ("focal", "none"), ("weighted", "none"),
                      ("ce", "undersample"), ("ce", "oversample-random")}
+
+
+def test_resume_refuses_a_folder_with_another_configuration(tmp_path):
+    run_grid(_grid(models=["mlp"], seeds=[0]), tmp_path / "g", progress=False,
+             echo=lambda line: None, plots=False)
+    with pytest.raises(ValueError, match="different configuration.*imbalance"):
+        run_grid(_grid(models=["mlp"], seeds=[0], imbalance="step:3", imbalance_mode="mask"),
+                 tmp_path / "g", progress=False, echo=lambda line: None, plots=False)

@@ -78,3 +78,11 @@ def test_bad_arguments_are_named(toy_split, toy_graph):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_fit_leaves_the_callers_graph_untouched(toy_split):
+    x, paths = toy_split["item"].x, toy_split.metapaths
+    fit(_model(), toy_split, loss=_loss(toy_split), epochs=2, progress=False)
+    assert toy_split["item"].x is x and toy_split.metapaths is paths
+    with pytest.raises(ValueError, match="patience must be a non-negative integer"):
+        fit(_model(), toy_split, loss=_loss(toy_split), epochs=2, patience=-1)

@@ -132,3 +132,17 @@ def test_minibatch_flag(tmp_path, model):
     assert code == 0
     cfg = yaml.safe_load((out / "config.yaml").read_text())
     assert cfg["batch_size"] == 32 and cfg["num_neighbors"] == [5, 5] and cfg["balanced_batches"]
+
+
+def test_split_without_validation_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*FAST, "--model", "gcn", "--split", "stratified:0.8,0,0.2", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2 and "no validation part" in capsys.readouterr().err
+
+
+def test_class_too_small_is_a_clear_error_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "x"
+    code = main([*FAST, "--model", "gcn", "--imbalance", "counts:100,50,20,2", "--out", str(out)])
+    assert code == 1
+    assert "class 'class_3' (3) has 2 labelled nodes" in capsys.readouterr().err
+    assert not out.exists()

@@ -112,8 +112,9 @@ class ModelSpec:
         merged = {**COMMON_DEFAULTS, **self.defaults}
         unknown = sorted(k for k in overrides if k not in merged)
         if unknown:
+            name = self.summary or "this model"
             raise ValueError(
-                f"unknown model setting(s) {unknown}; accepted: {sorted(merged)}"
+                f"unknown model setting(s) {unknown} for {name}; accepted: {sorted(merged)}"
             )
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return merged
