@@ -34,6 +34,7 @@ from .imbalance import MODES, make_imbalance, parse_imbalance
 from .metrics import compute_metrics
 from .models import MODELS, build_model
 from .params import validate_params
+from .paths import processed_dir
 from .results import RunResult
 from .splits import official_split, stratified_kfold, stratified_split
 
@@ -135,7 +136,11 @@ def prepare_data(
 def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None) -> dict[str, Any]:
     spec = MODELS.get(config.model, parameter="model")
     settings = spec.settings(**config.model_params)
-    model = build_model(config.model, data, seed=config.seed, **config.model_params)
+    params = dict(config.model_params)
+    if "cache_dir" in settings and settings["cache_dir"] is None:
+        # encoders that cache learned artefacts keep them under the run's data root
+        params["cache_dir"] = str(processed_dir(config.root) / "embeddings")
+    model = build_model(config.model, data, seed=config.seed, **params)
     train_counts = class_counts(data, split_mask(data, "train"))
     loss = build_loss(
         config.loss, class_counts=train_counts, class_names=class_names(data),
