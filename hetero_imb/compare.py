@@ -31,6 +31,7 @@ from . import config as config_mod
 from ._io import atomic_write_json, atomic_write_text
 from .engine import progress_enabled
 from .grid import Grid, RunSpec
+from .imbalance import MODES
 from .registry import UnknownComponentError
 from .results import save_run
 from .runner import run, validate_names
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2,3,4")
     parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
     parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
-    parser.add_argument("--imbalance-mode", choices=["drop", "mask"])
+    parser.add_argument("--imbalance-mode", choices=list(MODES))
     parser.add_argument("--split", help="stratified | stratified:TR,VA,TE | official")
     parser.add_argument("--epochs", type=int, help="maximum epochs per run")
     parser.add_argument("--patience", type=int, help="early-stopping patience")

@@ -18,11 +18,9 @@ import pandas as pd
 import torch
 
 from ._io import atomic_write, atomic_write_text
+from .metrics import HEADLINE as METRIC_HEADLINE
 
-HEADLINE = [
-    "accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "weighted_f1",
-    "g_mean", "auroc_macro", "auprc_macro",
-]
+HEADLINE = [key for key, _ in METRIC_HEADLINE]
 MD_COLUMNS = ["accuracy", "balanced_accuracy", "macro_f1", "g_mean", "auprc_macro"]
 CONFIG_KEYS = ["model", "loss", "sampler"]
 

@@ -19,6 +19,7 @@ from . import config as config_mod
 from .balancing.losses import LOSSES
 from .balancing.samplers import SAMPLERS
 from .cli_common import add_component_arguments, component_params, parse_key_values
+from .imbalance import MODES
 from .metrics import format_report
 from .registry import UnknownComponentError
 from .results import RunResult, save_run
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="loader option, repeatable (e.g. features=svd)")
     parser.add_argument("--imbalance", metavar="SPEC",
                         help="none | counts:3327,1410,460,256 | step:10 | longtail:100")
-    parser.add_argument("--imbalance-mode", choices=["drop", "mask"],
+    parser.add_argument("--imbalance-mode", choices=list(MODES),
                         help="drop target nodes, or mask training labels (default drop)")
     parser.add_argument("--split", metavar="SPEC",
                         help="stratified | stratified:0.6,0.2,0.2 | official | given")
