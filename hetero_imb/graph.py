@@ -24,6 +24,23 @@ EdgeType = tuple[str, str, str]
 SPLITS = ("train", "val", "test")
 
 
+def select_rows(value: object, index: Tensor) -> object:
+    """Rows ``index`` of a node attribute: a dense or sparse (COO/CSR) tensor, a NumPy
+    array, or a list/tuple (tensor indexing rejects sparse tensors and lists)."""
+    if isinstance(value, Tensor):
+        index = index.to(value.device)
+        if value.layout == torch.strided:
+            return value.index_select(0, index)
+        if value.layout == torch.sparse_coo:
+            return value.index_select(0, index).coalesce()
+        return value.to_sparse_coo().index_select(0, index).coalesce().to_sparse(layout=value.layout)
+    if isinstance(value, np.ndarray):
+        return value[index.cpu().numpy()]
+    if isinstance(value, list | tuple):
+        return type(value)(value[i] for i in index.tolist())
+    raise TypeError(f"cannot select rows of a {type(value).__name__}")
+
+
 def target_type(data: HeteroData) -> str:
     """The node type whose nodes are classified."""
     name = getattr(data, "target_node_type", None)

@@ -39,7 +39,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from .graph import class_counts
+from .graph import class_counts, select_rows
 from .registry import Registry
 from .splits import _check_graph, _check_seed, _copy_graph
 
@@ -166,15 +166,6 @@ def _resolve_counts(counts: object, names: list[str], sizes: list[int]) -> list[
     return [_check_count(v, f"class {names[c]!r} ({c})") for c, v in enumerate(counts)]
 
 
-def _slice_rows(value: Any, keep: Tensor) -> Any:
-    """Rows ``keep`` of a list/tuple or a sparse tensor (which tensor indexing rejects)."""
-    if isinstance(value, list | tuple):
-        return type(value)(value[i] for i in keep.tolist())
-    if value.layout == torch.sparse_coo:
-        return value.index_select(0, keep).coalesce()
-    return value.to_sparse_coo().index_select(0, keep).coalesce().to_sparse(layout=value.layout)
-
-
 def _subgraph(data: HeteroData, target: str, keep: Tensor) -> HeteroData:
     """Induced subgraph on ``keep`` (sorted indices) of the target type, others whole.
 
@@ -201,7 +192,7 @@ def _subgraph(data: HeteroData, target: str, keep: Tensor) -> HeteroData:
         del store[key]
     out = out.subgraph({target: keep})
     for key, value in special.items():
-        out[target][key] = _slice_rows(value, keep)
+        out[target][key] = select_rows(value, keep)
     return out
 
 

@@ -6,7 +6,7 @@ from these registries, so a component registered once appears everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -117,7 +117,3 @@ class Registry(Generic[T]):
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
 
-
-def build(registry: Registry[Callable[..., Any]], name: str, /, **kwargs: Any) -> Any:
-    """Look ``name`` up in ``registry`` and call it with ``kwargs``."""
-    return registry.get(name)(**kwargs)

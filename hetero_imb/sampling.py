@@ -42,7 +42,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from .graph import EdgeType, target_type
+from .graph import EdgeType, select_rows, target_type
 
 
 def _check_num_neighbors(num_neighbors: Sequence[int]) -> list[int]:
@@ -56,16 +56,6 @@ def _check_num_neighbors(num_neighbors: Sequence[int]) -> list[int]:
             raise ValueError(f"num_neighbors[{hop}] must be an integer >= 0 or -1 (all), got {k!r}")
         out.append(int(k))
     return out
-
-
-def _slice(value, index: Tensor):
-    """Rows ``index`` of a tensor, array or list."""
-    if isinstance(value, Tensor):
-        # index_select also works on sparse COO rows (e.g. Facebook's sparse features)
-        return value.index_select(0, index.to(value.device))
-    if isinstance(value, np.ndarray):
-        return value[index.numpy()]
-    return type(value)(value[i] for i in index.tolist())
 
 
 class HeteroNeighborSampler:
@@ -265,7 +255,7 @@ class HeteroNeighborSampler:
             index = n_id[node_type]
             for key in list(store.keys()):
                 if key != "num_nodes" and store.is_node_attr(key):
-                    new[key] = _slice(store[key], index)
+                    new[key] = select_rows(store[key], index)
             new.num_nodes = int(index.numel())
             new.n_id = index
         for edge_type in data.edge_types:
@@ -273,7 +263,7 @@ class HeteroNeighborSampler:
             src, dst, e_id = local_edges[edge_type]
             for key in list(store.keys()):
                 if key != "edge_index" and store.is_edge_attr(key):
-                    new[key] = _slice(store[key], e_id)
+                    new[key] = select_rows(store[key], e_id)
             new.edge_index = torch.stack([src, dst]).to(store.edge_index.device)
             new.e_id = e_id
         out[self.target].batch_size = batch_size

@@ -77,7 +77,7 @@ class DatasetLoader:
             raise DatasetFileError(
                 f"{self.raw_folder}/{name} has no download URL" + self._hint_suffix()
             )
-        _download(spec.url, dest)
+        download_file(spec.url, dest)
 
     # ------------------------------------------------------------- machinery
     def cache_options(self) -> dict[str, Any]:
@@ -174,7 +174,7 @@ def _verify(path: Path, expected: str) -> None:
         )
 
 
-def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
+def download_file(url: str, dest: Path, timeout: float = 60.0) -> None:
     """Download ``url`` to ``dest`` atomically; raise ``DatasetFileError`` on failure."""
     log.info("downloading %s -> %s", url, dest)
 

@@ -48,7 +48,7 @@ from torch_geometric.data import HeteroData
 from .. import paths
 from .._io import atomic_write
 from . import DATASETS
-from .base import DatasetFileError, DatasetLoader, RawFile, _download
+from .base import DatasetFileError, DatasetLoader, RawFile, download_file
 from .freebase import read_id_pairs, reject_options, unique_edges
 
 log = logging.getLogger(__name__)
@@ -413,7 +413,7 @@ class FacebookLoader(DatasetLoader):
         dest = Path(dest)
         archive = dest.parent / "facebook_large.zip"
         if not archive.is_file():
-            _download(SNAP_ZIP_URL, archive)
+            download_file(SNAP_ZIP_URL, archive)
         member = f"{SNAP_ZIP_FOLDER}/{name}"
         try:
             with zipfile.ZipFile(archive) as zf:

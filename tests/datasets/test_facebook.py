@@ -163,7 +163,7 @@ def test_download_fetches_the_snap_zip_once(tmp_path, monkeypatch):
         calls.append(url)
         Path(dest).write_bytes(_zip_bytes(members))
 
-    monkeypatch.setattr(facebook, "_download", fake_download)
+    monkeypatch.setattr(facebook, "download_file", fake_download)
     folder = tmp_path / "facebook"
     folder.mkdir()
     loader = FacebookLoader()
@@ -176,7 +176,7 @@ def test_download_fetches_the_snap_zip_once(tmp_path, monkeypatch):
 
 def test_download_of_a_bad_zip_fails_and_forgets_it(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        facebook, "_download", lambda url, dest: Path(dest).write_bytes(_zip_bytes({}))
+        facebook, "download_file", lambda url, dest: Path(dest).write_bytes(_zip_bytes({}))
     )
     folder = tmp_path / "facebook"
     folder.mkdir()
