@@ -1,4 +1,4 @@
-"""Time and memory of R-GCN variants: RGCNConv vs FastRGCNConv, with/without bases.
+"""Time and memory of R-GCN variants: sparse products, RGCNConv, FastRGCNConv, with/without bases.
 
 Each variant runs in its own Python process (so the peak resident memory,
 ``resource.getrusage(...).ru_maxrss``, belongs to that variant alone): it loads the
@@ -135,7 +135,10 @@ def main(argv: list[str] | None = None) -> None:
         "--bases", nargs="+", default=["none", "2", "4"], help="num_bases values ('none': full)"
     )
     parser.add_argument(
-        "--implementations", nargs="+", default=["rgcn", "fast"], choices=["rgcn", "fast"]
+        "--implementations",
+        nargs="+",
+        default=["spmm", "rgcn", "fast"],
+        choices=["spmm", "rgcn", "fast"],
     )
     parser.add_argument(
         "--max-gb", type=float, default=8.0, help="skip FastRGCNConv variants above this estimate"

@@ -44,7 +44,7 @@ def plot_pr_curves(
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="best", framealpha=0.9)  # least overlap with the curves
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)

@@ -129,11 +129,14 @@ def _best_config(agg: pd.DataFrame) -> pd.Series:
 
 
 def _predictions(out: Path, frame: pd.DataFrame, cfg: pd.Series) -> tuple[dict, dict]:
-    """Predictions and results of the first finished run of a configuration."""
+    """Predictions and results of the first finished run of a configuration
+    (``results["run"]`` names that run's folder)."""
     match = frame[(frame["status"] == "ok") & (frame[CONFIG_KEYS] == cfg[CONFIG_KEYS].values).all(axis=1)]
-    folder = out / "runs" / match.iloc[0]["run"]
+    run = match.iloc[0]["run"]
+    folder = out / "runs" / run
     preds = torch.load(folder / "predictions.pt", weights_only=False)
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    results["run"] = run
     return preds, results
 
 
@@ -176,10 +179,12 @@ def write_plots(out: Path, frame: pd.DataFrame, agg: pd.DataFrame) -> list[Path]
     label = f"{best_overall['model']} · {best_overall['loss']} · {best_overall['sampler']}"
     save(
         plot_confusion(results["metrics"]["test"]["confusion_matrix"], names,
-                       title=f"Confusion matrix (test), best on validation: {label}"),
+                       title=f"Confusion matrix (test) of {results['run']}\n"
+                             f"(best configuration on validation: {label})"),
         "confusion_matrix.png",
     )
     save(plot_class_distribution(results["class_counts"], names,
-                                 title="Labelled nodes per class and split (after induced imbalance)"),
+                                 title="Labelled nodes per class and split (after induced "
+                                       f"imbalance), {results['run']}"),
          "class_distribution.png")
     return written

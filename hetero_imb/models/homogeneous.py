@@ -8,10 +8,11 @@ one node type and one symmetric relation (Facebook) this is exactly plain GCN / 
 
 The projection is rebuilt on every forward from the node and edge stores, so it also
 works on sampled subgraphs. Measured on Freebase (43,854 nodes, 151,034 edges, 2 CPU
-threads): building it takes ~10 ms, against ~32 ms for ``HeteroData.to_homogeneous()``
-and ~160 ms for one GCN layer's forward+backward, so nothing is cached. GCN's
-symmetric normalisation (with self-loops) is computed once per forward and shared by
-all layers.
+threads): building it takes ~10 ms, against ~32 ms for ``HeteroData.to_homogeneous()``,
+so nothing is cached. GCN's normalised adjacency (with self-loops) is built once per
+forward as a sparse CSR matrix shared by all layers, and each layer aggregates with
+one sparse-dense product (:mod:`.sparse_adj`): two layers' forward+backward take
+~0.045 s there instead of ~0.2 s with PyG's gather/scatter over ``edge_index``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import GATConv, GCNConv
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from ..graph import EdgeType, target_type
 from .base import MODELS, Encoder, ModelSpec
 from .inputs import NodeInput, check_fraction, check_int
+from .sparse_adj import gcn_adjacency
 
 
 def homogeneous_projection(
@@ -143,21 +144,18 @@ class GCNEncoder(HomogeneousEncoder):
     ):
         super().__init__(data, hidden, dropout, seed)
         check_int("num_layers", num_layers)
-        # Normalisation is computed once per forward (see _prepare), not per layer.
+        # The normalised adjacency is built once per forward (see _prepare), not per layer.
         self.convs.extend(
             GCNConv(hidden, hidden, add_self_loops=False, normalize=False)
             for _ in range(num_layers)
         )
 
     def _prepare(self, edge_index: Tensor, num_nodes: int, x: Tensor) -> tuple:
-        edge_index, edge_weight = gcn_norm(
-            edge_index, None, num_nodes, add_self_loops=True, dtype=x.dtype
-        )
-        return edge_index, edge_weight
+        return (gcn_adjacency(edge_index, num_nodes, dtype=x.dtype),)
 
     def _layer(self, conv: nn.Module, x: Tensor, graph: tuple) -> Tensor:
-        edge_index, edge_weight = graph
-        return F.relu(conv(x, edge_index, edge_weight))
+        (adjacency,) = graph
+        return F.relu(conv(x, adjacency))
 
 
 class GATEncoder(HomogeneousEncoder):

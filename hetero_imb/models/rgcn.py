@@ -1,36 +1,32 @@
 """R-GCN: relational graph convolution over every relation of the graph.
 
-Node types are mapped to ``hidden`` by :class:`~.inputs.NodeInput`, stacked into one
-node set, and all relations merged into one ``edge_index`` with an ``edge_type``
-vector (see :func:`~.homogeneous.homogeneous_projection`); each layer has one weight
-per relation (mean over each relation's neighbours) plus a self weight.
+Node types are mapped to ``hidden`` by :class:`~.inputs.NodeInput`; each layer has
+one weight per relation (mean over each relation's neighbours) plus a self weight
+and a bias, as PyG's ``RGCNConv`` with mean aggregation.
 
-Choice of implementation, by measurement (``benchmarks/rgcn_variants.py``): Freebase
-(HeCo; 43,854 nodes, 6 relations, 151,034 edges), hidden 64, 2 layers, one
-forward+backward+Adam step, 2 CPU threads, peak RSS above the loaded graph:
+Three implementations of the same layer (``implementation`` setting):
 
-==========================  ==============  ============  ============  ==========
-variant                     median s/epoch  CPU s/epoch   peak RSS MiB  over graph
-==========================  ==============  ============  ============  ==========
-RGCNConv, no bases          0.33            0.59          1,325         893
-RGCNConv, 2 bases           0.35            0.64          1,294         861
-RGCNConv, 4 bases           0.39            0.72          1,412         979
-FastRGCNConv, no bases      8.6             15.6          7,908         7,476
-FastRGCNConv, 4 bases       20.4            20.0          7,905         7,473
-==========================  ==============  ============  ============  ==========
+* ``"spmm"`` (default): the parameters of an ``RGCNConv``, applied per relation as
+  ``A_r @ x_src @ W_r`` with ``A_r`` the row-normalised adjacency of relation ``r``
+  as a sparse CSR matrix (:mod:`.sparse_adj`), built once per forward for all layers;
+  node types stay separate blocks, so no merged edge list is needed;
+* ``"rgcn"``: PyG's ``RGCNConv`` on the homogeneous projection (all relations merged
+  into one ``edge_index`` with an ``edge_type`` vector); it gathers and scatters one
+  message per edge and relation;
+* ``"fast"``: PyG's ``FastRGCNConv``, which gathers one weight matrix per edge.
 
-(RGCNConv: median of 10 timed epochs after 1 warm-up; FastRGCNConv: of 3. The
-machine's 2 cores are shared, so single epochs can be several times slower; the
-ordering was the same in every run.)
+``"spmm"`` and ``"rgcn"`` compute the same function with the same parameters (tested
+to float rounding); a model trained with one can be evaluated with the other.
 
-PyG's ``RGCNConv`` loops over relations (one ``[num_nodes, hidden]`` aggregate per
-relation and layer, so memory grows with nodes x relations); ``FastRGCNConv``
-gathers one ``[in, out]`` weight matrix per edge, which costs ``E * in * out`` floats
-(~2.5 GB per layer here) and is 25-60x slower on CPU. Basis decomposition changes
-neither time nor memory noticeably with 6 relations (the weights are tiny next to
-the activations), so the default is ``RGCNConv`` without bases (``num_bases=None``);
-set ``num_bases`` for graphs with many relations (HGB Freebase has 36), where it
-regularises the per-relation weights.
+Choice by measurement (``benchmarks/rgcn_variants.py``): Freebase (HeCo; 43,854
+nodes, 6 relations, 151,034 edges), hidden 64, 2 layers, one forward + backward +
+Adam step, 2 CPU threads, peak RSS above the loaded graph; ``docs/benchmarks.md``
+has the full table. ``RGCNConv`` took 0.33 s/epoch and ~0.9 GB; ``FastRGCNConv`` 8.6
+s/epoch and ~7.5 GB (one ``[in, out]`` weight per edge is ~2.5 GB per layer here);
+the sparse product is faster than both. Basis decomposition changes neither time
+nor memory noticeably with 6 relations, so the default is no bases
+(``num_bases=None``); set ``num_bases`` for graphs with many relations (HGB Freebase
+has 36), where it regularises the per-relation weights.
 """
 
 from __future__ import annotations
@@ -45,9 +41,11 @@ from ..graph import target_type
 from .base import MODELS, Encoder, ModelSpec
 from .homogeneous import homogeneous_projection
 from .inputs import NodeInput, check_fraction, check_int
+from .sparse_adj import mean_adjacency
 
-#: Accepted values of the ``implementation`` setting.
-IMPLEMENTATIONS = {"rgcn": RGCNConv, "fast": FastRGCNConv}
+#: Accepted values of the ``implementation`` setting and the PyG layer holding the
+#: parameters of each (``"spmm"`` uses ``RGCNConv``'s parameters, not its forward).
+IMPLEMENTATIONS = {"spmm": RGCNConv, "rgcn": RGCNConv, "fast": FastRGCNConv}
 
 
 class RGCNEncoder(Encoder):
@@ -61,8 +59,9 @@ class RGCNEncoder(Encoder):
         dropout: Dropout on each layer's input.
         num_bases: Basis decomposition with this many bases (``None``: a full weight
             per relation).
-        implementation: ``"rgcn"`` (PyG ``RGCNConv``, loops over relations) or
-            ``"fast"`` (``FastRGCNConv``, per-edge weights; much more memory).
+        implementation: ``"spmm"`` (sparse products per relation, the default),
+            ``"rgcn"`` (PyG ``RGCNConv`` over the merged edge list) or ``"fast"``
+            (``FastRGCNConv``, per-edge weights; much more memory).
         seed: Seeds the node input layer.
     """
 
@@ -73,7 +72,7 @@ class RGCNEncoder(Encoder):
         num_layers: int = 2,
         dropout: float = 0.5,
         num_bases: int | None = None,
-        implementation: str = "rgcn",
+        implementation: str = "spmm",
         seed: int | None = None,
     ):
         super().__init__()
@@ -92,6 +91,7 @@ class RGCNEncoder(Encoder):
         self.edge_types = list(data.edge_types)
         if not self.edge_types:
             raise ValueError("graph has no edge types; R-GCN needs at least one relation")
+        self.implementation = implementation
         self.input = NodeInput(data, hidden, seed=seed)
         conv_cls = IMPLEMENTATIONS[implementation]
         self.convs = nn.ModuleList(
@@ -102,6 +102,8 @@ class RGCNEncoder(Encoder):
 
     def forward(self, data: HeteroData) -> Tensor:
         """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
+        if self.implementation == "spmm":
+            return self._forward_spmm(data)
         offsets, _, edge_index, edge_type = homogeneous_projection(
             data, self.node_types, self.edge_types
         )
@@ -113,6 +115,38 @@ class RGCNEncoder(Encoder):
             x = F.relu(conv(x, edge_index, edge_type))
         start = offsets[self.target]
         return x[start : start + int(data[self.target].num_nodes)]
+
+    def _forward_spmm(self, data: HeteroData) -> Tensor:
+        xs = self.input(data)
+        device, dtype = xs[self.target].device, xs[self.target].dtype
+        present = set(data.edge_types)
+        adjacency = [
+            (
+                r,
+                src,
+                dst,
+                mean_adjacency(
+                    data[(src, rel, dst)].edge_index.to(device),
+                    int(data[src].num_nodes),
+                    int(data[dst].num_nodes),
+                    dtype=dtype,
+                ),
+            )
+            for r, (src, rel, dst) in enumerate(self.edge_types)
+            if (src, rel, dst) in present
+        ]
+        for conv in self.convs:
+            xs = {t: F.dropout(h, p=self.dropout, training=self.training) for t, h in xs.items()}
+            weight = conv.weight
+            if conv.num_bases is not None:
+                weight = (conv.comp @ weight.view(conv.num_bases, -1)).view(
+                    conv.num_relations, conv.in_channels_l, conv.out_channels
+                )
+            out = {t: h @ conv.root + conv.bias for t, h in xs.items()}
+            for r, src, dst, adj in adjacency:
+                out[dst] = out[dst] + torch.sparse.mm(adj, xs[src]) @ weight[r]
+            xs = {t: F.relu(h) for t, h in out.items()}
+        return xs[self.target]
 
 
 def build_rgcn(
@@ -142,7 +176,7 @@ MODELS.register(
     "rgcn",
     ModelSpec(
         builder=build_rgcn,
-        defaults={"num_bases": None, "implementation": "rgcn"},
+        defaults={"num_bases": None, "implementation": "spmm"},
         summary=_SUMMARY,
     ),
     summary=_SUMMARY,

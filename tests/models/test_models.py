@@ -16,6 +16,7 @@ from hetero_imb.models.han import cap_neighbors
 from hetero_imb.models.homogeneous import GCNEncoder, homogeneous_projection
 from hetero_imb.models.mlp import standardise
 from hetero_imb.models.rgcn import RGCNEncoder
+from hetero_imb.models.sparse_adj import gcn_adjacency, mean_adjacency
 
 NEURAL = [name for name in MODELS if MODELS.get(name).kind == "neural"]
 GRAPHS = ["toy_split", "toy_split_featureless"]
@@ -331,15 +332,55 @@ def test_gcn_on_one_node_type_is_plain_gcn():
     assert torch.allclose(encoder(data), h, atol=1e-6)
 
 
-def test_rgcn_variants_agree_and_bases_are_used(toy_graph):
-    torch.manual_seed(0)
-    slow = RGCNEncoder(toy_graph, hidden=8, num_layers=2, dropout=0.0, num_bases=2, seed=0)
-    fast = RGCNEncoder(
-        toy_graph, hidden=8, num_layers=2, dropout=0.0, num_bases=2, implementation="fast", seed=0
+@pytest.mark.parametrize("num_bases", [None, 2])
+def test_rgcn_implementations_agree_in_output_and_gradient(toy_graph_featureless, num_bases):
+    data = toy_graph_featureless
+    encoders = {
+        impl: RGCNEncoder(
+            data, hidden=8, num_layers=2, dropout=0.0, num_bases=num_bases,
+            implementation=impl, seed=0,
+        )
+        for impl in ("spmm", "rgcn", "fast")
+    }
+    reference = encoders["rgcn"]
+    if num_bases is not None:
+        assert reference.convs[0].comp.shape == (4, 2)  # 4 relations, 2 bases
+    encoders["spmm"].load_state_dict(reference.state_dict())
+    encoders["fast"].load_state_dict(reference.state_dict())
+    grads = {}
+    for impl, encoder in encoders.items():
+        out = encoder.eval()(data)
+        assert out.shape == (300, 8)
+        (out * torch.arange(8.0)).sum().backward()
+        grads[impl] = (out.detach(), {n: p.grad.clone() for n, p in encoder.named_parameters()})
+    for impl in ("spmm", "fast"):
+        assert torch.allclose(grads[impl][0], grads["rgcn"][0], atol=1e-5)
+        for name, grad in grads["rgcn"][1].items():
+            assert torch.allclose(grads[impl][1][name], grad, atol=1e-5), name
+    assert all(g.abs().sum() > 0 for g in grads["rgcn"][1].values())  # every part is used
+
+
+def test_sparse_adjacencies_by_hand():
+    # edges 0->2, 1->2, 1->2 (duplicate), 2->0; node 1 receives nothing
+    edge_index = torch.tensor([[0, 1, 1, 2], [2, 2, 2, 0]])
+    mean = mean_adjacency(edge_index, num_src=3, num_dst=3)
+    assert mean.layout == torch.sparse_csr
+    assert torch.allclose(
+        mean.to_dense(),
+        torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1 / 3, 2 / 3, 0.0]]),
     )
-    fast.load_state_dict(slow.state_dict())
-    assert slow.convs[0].comp.shape == (4, 2)  # 4 relations, 2 bases
-    assert torch.allclose(slow.eval()(toy_graph), fast.eval()(toy_graph), atol=1e-5)
+    bipartite = mean_adjacency(torch.tensor([[0, 1], [0, 0]]), num_src=2, num_dst=3)
+    assert bipartite.shape == (3, 2)
+    assert bipartite.to_dense().tolist() == [[0.5, 0.5], [0.0, 0.0], [0.0, 0.0]]
+
+    x = torch.randn(3, 4)
+    plain = GCNConv(4, 4)  # normalises the edge list itself, duplicates included
+    ours = GCNConv(4, 4, normalize=False)
+    ours.load_state_dict(plain.state_dict())
+    gcn = gcn_adjacency(edge_index, 3)
+    assert torch.allclose(ours(x, gcn), plain(x, edge_index), atol=1e-6)
+    degree = torch.tensor([2.0, 1.0, 4.0])  # in-degree with self-loop
+    assert torch.isclose(gcn.to_dense()[2, 1], 2 / (degree[2] * degree[1]).sqrt())
 
 
 # --------------------------------------------------------------------------- MLP
@@ -391,7 +432,7 @@ def test_setting_errors_name_the_parameter(toy_graph):
         build_model("gat", toy_graph, hidden=10, heads=4)
     with pytest.raises(ValueError, match="unknown model setting"):
         build_model("gcn", toy_graph, heads=4)
-    with pytest.raises(ValueError, match="'implementation' must be one of \\['fast', 'rgcn'\\]"):
+    with pytest.raises(ValueError, match="'implementation' must be one of \\['fast', 'rgcn', 'spmm'\\]"):
         build_model("rgcn", toy_graph, implementation="slow")
     with pytest.raises(ValueError, match="parameter 'num_layers' must be >= 1, got 0"):
         build_model("rgcn", toy_graph, num_layers=0)
