@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 
 from hetero_imb.balancing.losses import build_loss
-from hetero_imb.datasets import load
-from hetero_imb.engine import fit
-from hetero_imb.graph import class_counts, split_mask, target_type
-from hetero_imb.imbalance import make_imbalance
+from hetero_imb.data.datasets import load
+from hetero_imb.data.graph import class_counts, split_mask, target_type
+from hetero_imb.data.imbalance import make_imbalance
+from hetero_imb.data.splits import stratified_split
 from hetero_imb.models import build_model
-from hetero_imb.splits import stratified_split
+from hetero_imb.training.engine import fit
 
 
 def prepare(dataset: str):

@@ -51,13 +51,13 @@ def _current_rss_mb() -> float:
 
 def load_graph(name: str, seed: int):
     """The benchmark graph: ``freebase`` via the loader, or the synthetic stand-in."""
-    from hetero_imb.datasets.synthetic import make_synthetic
+    from hetero_imb.data.datasets.synthetic import make_synthetic
 
     if name == "synthetic":
         return make_synthetic(
             num_items=3000, num_users=30000, num_tags=3000, item_features=None, seed=seed
         )
-    from hetero_imb.datasets import load
+    from hetero_imb.data.datasets import load
 
     return load(name)
 
@@ -66,7 +66,7 @@ def run_variant(args: argparse.Namespace, implementation: str, num_bases: int | 
     """One variant, in this process: returns timings (s/epoch) and memory (MiB)."""
     import torch
 
-    from hetero_imb.graph import labels, num_classes
+    from hetero_imb.data.graph import labels, num_classes
     from hetero_imb.models.base import NodeClassifier
     from hetero_imb.models.rgcn import RGCNEncoder
 

@@ -24,18 +24,18 @@ __version__ = "0.1.0"
 
 from .balancing.losses import LOSSES, BalancedLoss, build_loss
 from .balancing.samplers import SAMPLERS, EmbeddingSampler
-from .build import from_dgl, from_networkx, from_pandas
-from .config import RunConfig
-from .datasets import DATASETS, DatasetLoader, load
-from .engine import FitResult, fit
-from .imbalance import make_imbalance
-from .metrics import compute_metrics, pr_curves
+from .data.build import from_dgl, from_networkx, from_pandas
+from .data.datasets import DATASETS, DatasetLoader, load
+from .data.imbalance import make_imbalance
+from .data.splits import official_split, stratified_kfold, stratified_split
+from .data.validate import GraphValidationError, validate_graph
 from .models import MODELS, Encoder, ModelSpec, NodeClassifier, build_model
 from .registry import Registry, UnknownComponentError
-from .results import RunResult, save_run
-from .runner import prepare_data, run
-from .splits import official_split, stratified_kfold, stratified_split
-from .validate import GraphValidationError, validate_graph
+from .report.metrics import compute_metrics, pr_curves
+from .report.results import RunResult, save_run
+from .training.config import RunConfig
+from .training.engine import FitResult, fit
+from .training.runner import prepare_data, run
 
 __all__ = [
     "DATASETS",

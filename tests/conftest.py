@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch_geometric.data import HeteroData
 
-from hetero_imb.datasets.synthetic import make_synthetic
+from hetero_imb.data.datasets.synthetic import make_synthetic
 
 torch.set_num_threads(1)
 

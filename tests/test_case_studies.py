@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hetero_imb.summary import aggregate, markdown_table
+from hetero_imb.report.summary import aggregate, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = sorted((ROOT / "docs" / "case_studies").glob("*/summary.csv"))

@@ -4,7 +4,7 @@ library example runs as written."""
 import re
 from pathlib import Path
 
-from hetero_imb.catalog import END, START, component_table
+from hetero_imb.cli.catalog import END, START, component_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -12,7 +12,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_component_table_matches_registries():
     text = README.read_text(encoding="utf-8")
     block = text.split(START, 1)[1].split(END, 1)[0].strip()
-    assert block == component_table(), "run: python -m hetero_imb.catalog --write README.md"
+    assert block == component_table(), "run: python -m hetero_imb.cli.catalog --write README.md"
 
 
 def test_library_example_runs_as_written(capsys):
@@ -26,7 +26,7 @@ def test_library_example_runs_as_written(capsys):
 
 def test_adding_a_component_example_registers_everywhere(tmp_path, capsys):
     from hetero_imb.balancing.losses import LOSSES
-    from hetero_imb.train import main
+    from hetero_imb.cli.train import main
 
     text = README.read_text(encoding="utf-8")
     section = text.split("## Adding a component", 1)[1]

@@ -49,7 +49,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..graph import metapath_edge_index, target_type
+from ..data.graph import metapath_edge_index, target_type
 from ..params import ParamSpec, validate_params
 from ..registry import Registry
 

@@ -139,7 +139,7 @@ def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any)
     Returns:
         A :class:`NodeClassifier`.
     """
-    from ..graph import num_classes
+    from ..data.graph import num_classes
 
     spec = MODELS.get(name, parameter="model")
     if spec.kind != "neural":

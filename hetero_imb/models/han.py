@@ -2,7 +2,7 @@
 
 ``preprocess`` turns every meta-path of the dataset (``data.metapaths``) into one
 edge type between target nodes, ``(target, "metapath_<i>", target)``, computed with
-:func:`hetero_imb.graph.metapath_edge_index`. As in the HAN paper a node counts as
+:func:`hetero_imb.data.graph.metapath_edge_index`. As in the HAN paper a node counts as
 its own meta-path neighbour: pairs ``(i, i)`` from the meta-path are dropped and one
 self-loop per target node is added instead (``self_loops=True``), which also gives
 nodes without meta-path neighbours an embedding of their own.
@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import HANConv
 
-from ..graph import EdgeType, metapath_edge_index, target_type
+from ..data.graph import EdgeType, metapath_edge_index, target_type
 from .base import MODELS, Encoder, ModelSpec
 from .inputs import NodeInput, check_fraction, check_int, graph_metapaths
 

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import GATConv, GCNConv
 
-from ..graph import EdgeType, target_type
+from ..data.graph import EdgeType, target_type
 from .base import MODELS, Encoder, ModelSpec
 from .inputs import NodeInput, check_fraction, check_int
 from .sparse_adj import gcn_adjacency
@@ -49,7 +49,7 @@ def homogeneous_projection(
         ``(offsets, num_nodes, edge_index, edge_type)``.
 
     Example:
-        >>> from hetero_imb.datasets.synthetic import make_synthetic
+        >>> from hetero_imb.data.datasets.synthetic import make_synthetic
         >>> data = make_synthetic()
         >>> offsets, n, ei, et = homogeneous_projection(data, data.node_types, data.edge_types)
         >>> offsets, n

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
-from ..graph import EdgeType
+from ..data.graph import EdgeType
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -99,7 +99,7 @@ class NodeInput(nn.Module):
         seed: Seeds the initialisation of this module (``None``: global RNG).
 
     Example:
-        >>> from hetero_imb.datasets.synthetic import make_synthetic
+        >>> from hetero_imb.data.datasets.synthetic import make_synthetic
         >>> data = make_synthetic(item_features=None)
         >>> inputs = NodeInput(data, hidden=16, seed=0)
         >>> {t: tuple(h.shape) for t, h in inputs(data).items()}

@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from .._io import atomic_write
-from ..graph import EdgeType, target_type
+from ..data.graph import EdgeType, target_type
 from .base import MODELS, Encoder, ModelSpec
 from .inputs import check_fraction, check_int, graph_metapaths, precomputed_rows, seeded
 

@@ -1,6 +1,6 @@
 """MLP baseline on the target nodes' own features; edges are ignored.
 
-The features are those of :func:`hetero_imb.features.node_features`: the target's
+The features are those of :func:`hetero_imb.data.features.node_features`: the target's
 ``x`` when it has one, else (e.g. Freebase movies) documented structural features —
 ``log1p`` per-relation degrees and meta-path neighbour counts. ``preprocess``
 computes them on the full graph, standardises every column to zero mean and unit
@@ -22,8 +22,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
-from ..features import node_features
-from ..graph import target_type
+from ..data.features import node_features
+from ..data.graph import target_type
 from .base import MODELS, Encoder, ModelSpec
 from .inputs import (
     check_fraction,

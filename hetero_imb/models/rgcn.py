@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import FastRGCNConv, RGCNConv
 
-from ..graph import target_type
+from ..data.graph import target_type
 from .base import MODELS, Encoder, ModelSpec
 from .homogeneous import homogeneous_projection
 from .inputs import NodeInput, check_fraction, check_int

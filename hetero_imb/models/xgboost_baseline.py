@@ -1,7 +1,7 @@
 """XGBoost on node features only: the feature baseline every graph model must beat.
 
 It sees the target type's features, or — for featureless targets such as Freebase
-movies — the structural features of :func:`hetero_imb.features.node_features`; the
+movies — the structural features of :func:`hetero_imb.data.features.node_features`; the
 result records which. Class-balanced sample weights come from ``--loss weighted``.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch_geometric.data import HeteroData
 
-from ..graph import num_classes
+from ..data.graph import num_classes
 from .base import MODELS, ModelSpec
 
 

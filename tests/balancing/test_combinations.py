@@ -6,11 +6,11 @@ import torch
 
 from hetero_imb.balancing.losses import LOSSES, build_loss
 from hetero_imb.balancing.samplers import SAMPLERS
-from hetero_imb.config import RunConfig
-from hetero_imb.engine import fit
-from hetero_imb.graph import class_counts, split_mask
+from hetero_imb.data.graph import class_counts, split_mask
 from hetero_imb.models import MODELS, build_model
-from hetero_imb.runner import run
+from hetero_imb.training.config import RunConfig
+from hetero_imb.training.engine import fit
+from hetero_imb.training.runner import run
 
 NEURAL = [n for n in MODELS.names() if MODELS.get(n).kind == "neural"]
 FEATURE = [n for n in MODELS.names() if MODELS.get(n).kind == "features"]

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from hetero_imb.balancing.samplers import SAMPLERS, SyntheticRows
-from hetero_imb.graph import metapath_edge_index
+from hetero_imb.data.graph import metapath_edge_index
 from hetero_imb.params import ParamError
 
 COUNTS = [10, 4, 2]

@@ -10,7 +10,7 @@ from torch_geometric.nn import GCNConv
 
 import hetero_imb.models.metapath2vec as m2v
 from hetero_imb import paths
-from hetero_imb.graph import metapath_edge_index
+from hetero_imb.data.graph import metapath_edge_index
 from hetero_imb.models import MODELS, build_model
 from hetero_imb.models.han import cap_neighbors
 from hetero_imb.models.homogeneous import GCNEncoder, homogeneous_projection
@@ -460,7 +460,7 @@ def test_forward_before_preprocess_says_so(name, toy_graph, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NEURAL)
 def test_two_epochs_on_freebase(name, tmp_path):
-    from hetero_imb.datasets import load
+    from hetero_imb.data.datasets import load
 
     data = load("freebase")
     extra = {}

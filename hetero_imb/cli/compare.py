@@ -1,0 +1,215 @@
+"""``python -m hetero_imb.compare``: a grid of runs, resumable, summarised as tables
+and pictures.
+
+Every run writes its own folder under ``OUT/runs/`` (as ``hetero_imb.train`` does);
+a folder holding ``results.json`` is finished and is never run again, so a grid that
+was interrupted (Ctrl-C, a killed process) and started again with the same arguments
+runs only what is missing. A run that fails is recorded (``OUT/runs/<key>/error.json``)
+and the grid goes on. The summary files are written atomically from the run folders.
+
+Example:
+    python -m hetero_imb.compare --config configs/facebook_case_study.yaml --out runs/fb
+    python -m hetero_imb.compare --dataset freebase --models mlp,rgcn --losses ce,focal \\
+        --seeds 0,1,2 --imbalance step:10 --imbalance-mode mask --out runs/fb-grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .._io import atomic_write_json, atomic_write_text
+from ..data.imbalance import MODES
+from ..registry import UnknownComponentError
+from ..report.results import save_run
+from ..report.summary import summarise
+from ..training import config as config_mod
+from ..training.engine import progress_enabled
+from ..training.grid import Grid, RunSpec
+from ..training.runner import run, validate_names
+
+log = logging.getLogger(__name__)
+
+
+def run_grid(
+    grid: Grid,
+    out_dir: str | Path,
+    *,
+    progress: bool | None = None,
+    echo: Any = None,
+    plots: bool = True,
+) -> Path:
+    """Run every missing cell of ``grid`` under ``out_dir`` and write the summaries.
+
+    Args:
+        grid: The grid.
+        out_dir: Output folder (``runs/`` per run, ``summary.csv``, ``summary.md``, PNGs).
+        progress: One progress bar over the grid (``None``: only on a terminal).
+        echo: Called with one line per finished run (default: ``tqdm.write``).
+        plots: Also draw the summary pictures.
+
+    Returns:
+        The output folder.
+    """
+    out = Path(out_dir)
+    specs = list(grid.runs())
+    for spec in specs:  # every name checked before the first run starts
+        validate_names(spec.config)
+    runs_dir = out / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for stale in runs_dir.glob(".*.tmp"):  # staging folders of a killed process
+        shutil.rmtree(stale, ignore_errors=True)
+    atomic_write_text(out / "grid.yaml", grid.to_yaml())
+    write = echo or tqdm.write
+    bar = tqdm(specs, desc="grid", unit="run", disable=not progress_enabled(progress))
+    for spec in bar:
+        folder = runs_dir / spec.key
+        if (folder / "results.json").is_file():
+            _check_same_config(folder, spec)
+            continue
+        bar.set_postfix_str(spec.key[:60])
+        write(_run_one(spec, folder))
+    bar.close()
+    summarise(out, specs, plots=plots)
+    return out
+
+
+def _check_same_config(folder: Path, spec: RunSpec) -> None:
+    """Refuse to reuse a finished run whose saved config differs from the grid's."""
+    import yaml
+
+    saved = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) or {}
+    wanted = spec.config.to_dict()
+    differ = sorted(k for k in wanted if saved.get(k) != wanted[k])
+    if differ:
+        raise ValueError(
+            f"{folder} holds a finished run with a different configuration "
+            f"({', '.join(differ)}); use another --out folder or delete that run"
+        )
+
+
+def _run_one(spec: RunSpec, folder: Path) -> str:
+    start = time.perf_counter()
+    try:
+        result = run(spec.config, progress=False)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # recorded, the grid goes on
+        log.warning("run %s failed: %s", spec.key, err)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(
+            folder / "error.json",
+            {
+                "key": spec.key,
+                "error": f"{type(err).__name__}: {err}",
+                "traceback": traceback.format_exc(),
+                "config": spec.config.to_dict(),
+            },
+        )
+        return f"FAILED {spec.key}: {type(err).__name__}: {err}"
+    save_run(result, folder)
+    (folder / "error.json").unlink(missing_ok=True)
+    test = result.metrics["test"]
+    return (
+        f"done {spec.key}: test macro-F1 {test['macro_f1']:.4f}, balanced acc "
+        f"{test['balanced_accuracy']:.4f} ({time.perf_counter() - start:.1f}s)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser of ``python -m hetero_imb.compare``."""
+    from .common import add_component_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="python -m hetero_imb.compare",
+        description="Run a grid of models x losses x samplers x seeds and summarise it.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="grid YAML (run-config keys + a 'grid' section)")
+    add_component_arguments(parser)
+    parser.add_argument("--models", help="comma-separated model names")
+    parser.add_argument("--losses", help="comma-separated loss names")
+    parser.add_argument("--samplers", help="comma-separated sampler names")
+    parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2,3,4")
+    parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
+    parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
+    parser.add_argument("--imbalance-mode", choices=list(MODES))
+    parser.add_argument("--split", help="stratified | stratified:TR,VA,TE | official")
+    parser.add_argument("--epochs", type=int, help="maximum epochs per run")
+    parser.add_argument("--patience", type=int, help="early-stopping patience")
+    parser.add_argument("--device", help="auto | cpu | cuda")
+    parser.add_argument("--root", help="data root")
+    parser.add_argument("--out", required=True, help="output folder (reuse it to resume)")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    return parser
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def grid_from_args(args: argparse.Namespace) -> Grid:
+    """Resolve the grid: defaults ← ``--config`` ← flags."""
+    values = config_mod.read_yaml(args.config) if args.config else {}
+    seeds = None
+    if args.seeds:
+        try:
+            seeds = [int(s) for s in args.seeds.split(",")]
+        except ValueError:
+            raise ValueError(f"--seeds expects integers like 0,1,2, got {args.seeds!r}") from None
+    return Grid.from_dict(
+        values,
+        models=_names(args.models) or ([args.model] if args.model else None),
+        losses=_names(args.losses) or ([args.loss] if args.loss else None),
+        samplers=_names(args.samplers) or ([args.sampler] if args.sampler else None),
+        seeds=seeds,
+        cv=args.cv,
+        dataset=args.dataset,
+        imbalance=args.imbalance,
+        imbalance_mode=args.imbalance_mode,
+        split=args.split,
+        epochs=args.epochs,
+        patience=args.patience,
+        device=args.device,
+        root=args.root,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; 2 for bad input, 130 when interrupted."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        grid = grid_from_args(args)
+        for spec in grid.runs():
+            validate_names(spec.config)
+    except (UnknownComponentError, ValueError, TypeError, AttributeError) as err:
+        parser.error(str(err))
+    start = time.perf_counter()
+    try:
+        out = run_grid(grid, args.out, progress=args.progress, plots=not args.no_plots)
+    except ValueError as err:  # e.g. a stale run folder with another configuration
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"grid finished in {time.perf_counter() - start:.0f}s: {out / 'summary.md'}")
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

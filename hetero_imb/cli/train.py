@@ -1,0 +1,184 @@
+"""``python -m hetero_imb.train``: one run of a model, loss and sampler on a dataset.
+
+Example:
+    python -m hetero_imb.train --dataset freebase --model rgcn --loss focal
+    python -m hetero_imb.train --config configs/facebook_case_study.yaml --model gcn
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..balancing.losses import LOSSES
+from ..balancing.samplers import SAMPLERS
+from ..data.imbalance import MODES
+from ..registry import UnknownComponentError
+from ..report.metrics import format_report
+from ..report.results import RunResult, save_run
+from ..training import config as config_mod
+from ..training.runner import run, validate_names
+from .common import add_component_arguments, component_params, parse_key_values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (its ``--help`` lists every registered choice)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hetero_imb.train",
+        description="Train one model on an (imbalanced) heterogeneous graph and report "
+        "imbalance-aware metrics. Defaults live in code; --config YAML overrides them; "
+        "flags override both.",
+    )
+    add_component_arguments(parser)
+    parser.add_argument("--config", metavar="FILE", help="YAML file with RunConfig keys")
+    parser.add_argument("--loss-param", action="append", metavar="NAME=VALUE",
+                        help="loss parameter, repeatable (e.g. gamma=2)")
+    parser.add_argument("--sampler-param", action="append", metavar="NAME=VALUE",
+                        help="sampler parameter, repeatable (e.g. target_ratio=0.5)")
+    parser.add_argument("--model-param", action="append", metavar="NAME=VALUE",
+                        help="model setting, repeatable (e.g. heads=4)")
+    parser.add_argument("--dataset-option", action="append", metavar="NAME=VALUE",
+                        help="loader option, repeatable (e.g. features=svd)")
+    parser.add_argument("--imbalance", metavar="SPEC",
+                        help="none | counts:3327,1410,460,256 | step:10 | longtail:100")
+    parser.add_argument("--imbalance-mode", choices=list(MODES),
+                        help="drop target nodes, or mask training labels (default drop)")
+    parser.add_argument("--split", metavar="SPEC",
+                        help="stratified | stratified:0.6,0.2,0.2 | official | given")
+    parser.add_argument("--seed", type=int, help="seed of everything random (default 0)")
+    parser.add_argument("--epochs", type=int, help="maximum epochs (default 200)")
+    parser.add_argument("--patience", type=int, help="early-stopping patience, 0 = off (default 50)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: the model's)")
+    parser.add_argument("--weight-decay", type=float, help="weight decay (default: the model's)")
+    parser.add_argument("--hidden", type=int, help="hidden size (default: the model's)")
+    parser.add_argument("--layers", type=int, help="number of layers (default: the model's)")
+    parser.add_argument("--dropout", type=float, help="dropout (default: the model's)")
+    parser.add_argument("--device", help="auto | cpu | cuda[:N] (default auto)")
+    parser.add_argument("--batch-size", type=int, help="mini-batch seed nodes (default: full batch)")
+    parser.add_argument("--num-neighbors", metavar="K1,K2", help="neighbours per hop in mini-batch mode")
+    parser.add_argument("--balanced-batches", action="store_true", default=None,
+                        help="class-balanced seed sampling in mini-batch mode")
+    parser.add_argument("--root", metavar="DIR", help="data root (default: $HETERO_IMB_DATA or data/)")
+    parser.add_argument("--out", metavar="DIR", help="run folder (default: a new folder under runs/)")
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="always show progress bars")
+    bar.add_argument("--no-progress", dest="progress", action="store_false",
+                     help="never show progress bars")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the headline line")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
+    """Resolve defaults ← ``--config`` file ← flags; raise ``ValueError`` on bad input."""
+    file_values = config_mod.read_yaml(args.config) if args.config else {}
+    file_values.pop("grid", None)  # a comparison grid section; see hetero_imb.compare
+    model_params: dict[str, Any] = parse_key_values(args.model_param, "--model-param")
+    for flag, key in (("lr", "lr"), ("weight_decay", "weight_decay"), ("hidden", "hidden"),
+                      ("layers", "num_layers"), ("dropout", "dropout")):
+        if getattr(args, flag) is not None:
+            model_params[key] = getattr(args, flag)
+    num_neighbors = None
+    if args.num_neighbors:
+        try:
+            num_neighbors = [int(k) for k in args.num_neighbors.split(",")]
+        except ValueError:
+            raise ValueError(f"--num-neighbors expects integers like 10,10, got {args.num_neighbors!r}") from None
+    config = config_mod.resolve(
+        file_values,
+        dataset=args.dataset, model=args.model, loss=args.loss, sampler=args.sampler,
+        dataset_options=parse_key_values(args.dataset_option, "--dataset-option") or None,
+        model_params=model_params or None,
+        imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
+        seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
+        batch_size=args.batch_size, num_neighbors=num_neighbors,
+        balanced_batches=args.balanced_batches, root=args.root,
+    )
+    validate_names(config)
+    loss_params = component_params(LOSSES, config.loss, args.loss_param, "--loss-param")
+    sampler_params = component_params(SAMPLERS, config.sampler, args.sampler_param, "--sampler-param")
+    return config.replace(
+        loss_params={**config.loss_params, **loss_params},
+        sampler_params={**config.sampler_params, **sampler_params},
+    )
+
+
+def default_out_dir(config: config_mod.RunConfig) -> Path:
+    """A fresh folder under ``runs/`` named after the run."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    parts = [config.dataset, config.model, config.loss]
+    if config.sampler != "none":
+        parts.append(config.sampler)
+    base = Path("runs") / ("-".join(parts) + f"-seed{config.seed}-{stamp}")
+    out, i = base, 1
+    while out.exists():
+        out, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return out
+
+
+def summary_text(result: RunResult, out_dir: Path) -> str:
+    """The human summary printed after a run."""
+    cfg = result.config
+    test = result.metrics["test"]
+    lines = [
+        f"dataset {cfg.dataset} | model {cfg.model} | loss {cfg.loss} | sampler {cfg.sampler} "
+        f"| seed {cfg.seed}",
+    ]
+    if result.imbalance:
+        lines.append(f"imbalance: {result.imbalance}")
+    if result.features:
+        lines.append(f"features seen by the model: {result.features}")
+    lines.append(
+        "class counts (train/val/test): " + "; ".join(
+            f"{name} {result.class_counts['train'][i]}/{result.class_counts['val'][i]}/"
+            f"{result.class_counts['test'][i]}" for i, name in enumerate(result.class_names)
+        )
+    )
+    timing = result.timing
+    lines.append(
+        f"fit {timing['fit_seconds']:.1f}s, {timing['epochs']} epochs "
+        f"({timing['seconds_per_epoch'] * 1000:.0f} ms/epoch), best epoch {result.best_epoch}; "
+        f"val macro-F1 {result.metrics['val']['macro_f1']:.4f}"
+    )
+    lines.append("")
+    lines.append("TEST")
+    lines.append(format_report(test, result.class_names))
+    lines.append("")
+    lines.append(f"run folder: {out_dir}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status (2 for bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = config_from_args(args)
+    except (UnknownComponentError, ValueError, TypeError) as err:
+        parser.error(str(err))  # exits with status 2, nothing written
+    out_dir = Path(args.out) if args.out else default_out_dir(config)
+    try:
+        result = run(config, progress=args.progress)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    save_run(result, out_dir)
+    if args.quiet:
+        test = result.metrics["test"]
+        print(
+            f"{config.dataset} {config.model} {config.loss}: test macro-F1 {test['macro_f1']:.4f} "
+            f"balanced acc {test['balanced_accuracy']:.4f} -> {out_dir}"
+        )
+    else:
+        print(summary_text(result, out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The shape every dataset loader has, and the shared machinery behind ``load``.
+
+A loader subclasses :class:`DatasetLoader`: it names its raw files (with sha256 and
+upstream URL), stores its options in ``__init__`` and turns the raw files into a
+``HeteroData`` in ``process``. Locating files (data root → local mirror → download),
+verifying checksums and caching the processed graph happen here, once for all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch_geometric.data import HeteroData
+
+from ... import paths
+from ..._io import atomic_write, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+class DatasetFileError(RuntimeError):
+    """A raw file is missing, corrupt, truncated or malformed. The message names it."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file of a dataset.
+
+    Args:
+        name: File name inside the dataset's raw folder.
+        sha256: Expected checksum, or ``None`` when the file varies upstream.
+        url: Where to download it from, or ``None`` when it cannot be fetched alone.
+        required: Whether ``process`` needs it.
+    """
+
+    name: str
+    sha256: str | None = None
+    url: str | None = None
+    required: bool = True
+
+
+class DatasetLoader:
+    """Base class of the dataset loaders registered in ``DATASETS``.
+
+    Subclasses set ``raw_folder`` (the folder name under the data root and under a
+    mirror), ``raw_files``, optionally ``version`` (bump it when ``process`` changes
+    so caches rebuild), and implement ``process``. ``__init__`` only stores options.
+    """
+
+    raw_folder: ClassVar[str] = ""
+    raw_files: ClassVar[tuple[RawFile, ...]] = ()
+    version: ClassVar[int] = 1
+    #: Where users get files that cannot be downloaded one by one (shown in errors).
+    source_hint: ClassVar[str] = ""
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    # ----------------------------------------------------------------- hooks
+    def process(self, raw: dict[str, Path]) -> HeteroData:
+        """Turn the located raw files (name → path) into a graph."""
+        raise NotImplementedError
+
+    def download(self, name: str, dest: Path) -> None:
+        """Fetch raw file ``name`` from upstream into ``dest`` (default: its ``url``)."""
+        spec = self._spec(name)
+        if spec.url is None:
+            raise DatasetFileError(
+                f"{self.raw_folder}/{name} has no download URL" + self._hint_suffix()
+            )
+        download_file(spec.url, dest)
+
+    # ------------------------------------------------------------- machinery
+    def cache_options(self) -> dict[str, Any]:
+        """Options that change the processed graph (default: all of them)."""
+        return dict(self.options)
+
+    def _spec(self, name: str) -> RawFile:
+        for spec in self.raw_files:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def _hint_suffix(self) -> str:
+        return f"; {self.source_hint}" if self.source_hint else ""
+
+    def locate(
+        self,
+        root: str | os.PathLike | None = None,
+        mirror: str | os.PathLike | None = None,
+        download: bool = True,
+        verify: bool = True,
+    ) -> dict[str, Path]:
+        """Find every raw file: the data root first, then local mirrors, then upstream.
+
+        Returns:
+            Name → path for every file found (optional files may be absent).
+
+        Raises:
+            DatasetFileError: a required file cannot be found or fails its checksum.
+        """
+        raw_dir = paths.data_root(root) / self.raw_folder
+        mirrors = [m / self.raw_folder for m in paths.mirror_dirs(mirror)]
+        found: dict[str, Path] = {}
+        missing: list[str] = []
+        for spec in self.raw_files:
+            path = next(
+                (d / spec.name for d in [raw_dir, *mirrors] if (d / spec.name).is_file()), None
+            )
+            if path is None and download and spec.required and spec.url is not None:
+                path = raw_dir / spec.name
+                try:
+                    self.download(spec.name, path)
+                except DatasetFileError as err:
+                    log.warning("%s", err)
+                    path = None
+            if path is None:
+                if spec.required:
+                    missing.append(spec.name)
+                continue
+            if verify and spec.sha256 is not None:
+                _verify(path, spec.sha256)
+            found[spec.name] = path
+        if missing:
+            searched = ", ".join(str(d) for d in [raw_dir, *mirrors])
+            raise DatasetFileError(
+                f"dataset {self.raw_folder!r}: missing raw file(s) {', '.join(missing)} "
+                f"(searched {searched})" + self._hint_suffix()
+            )
+        return found
+
+    def cache_key(self, raw: dict[str, Path]) -> str:
+        """Hash of the loader version, options and raw file identities."""
+        ident = {
+            "loader": type(self).__name__,
+            "version": self.version,
+            "options": self.cache_options(),
+            "files": {n: _file_identity(p) for n, p in sorted(raw.items())},
+        }
+        blob = json.dumps(ident, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _file_identity(path: Path) -> list[Any]:
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def _verify(path: Path, expected: str) -> None:
+    """Check ``path``'s sha256, memoised on (path, size, mtime) within a process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    digest = _VERIFIED.get(key)
+    if digest is None:
+        digest = sha256_file(path)
+        _VERIFIED[key] = digest
+    if digest != expected:
+        raise DatasetFileError(
+            f"raw file {path} is corrupt or truncated: sha256 {digest[:12]}… "
+            f"({stat.st_size} bytes), expected {expected[:12]}…; delete it and load again "
+            "to fetch a fresh copy"
+        )
+
+
+def download_file(url: str, dest: Path, timeout: float = 60.0) -> None:
+    """Download ``url`` to ``dest`` atomically; raise ``DatasetFileError`` on failure."""
+    log.info("downloading %s -> %s", url, dest)
+
+    def writer(tmp: Path) -> None:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
+            while block := response.read(1 << 20):
+                out.write(block)
+
+    try:
+        atomic_write(dest, writer)
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        raise DatasetFileError(f"could not download {url} to {dest}: {err}") from err
+
+
+def load_processed(
+    loader: DatasetLoader,
+    root: str | os.PathLike | None = None,
+    mirror: str | os.PathLike | None = None,
+    download: bool = True,
+    force_reload: bool = False,
+    cache: bool = True,
+) -> HeteroData:
+    """Locate, verify, process (or read from cache) and return the graph."""
+    raw = loader.locate(root=root, mirror=mirror, download=download)
+    if not cache or not loader.raw_files:
+        return loader.process(raw)
+    key = loader.cache_key(raw)
+    cache_path = paths.processed_dir(root) / f"{loader.raw_folder}-{key}.pt"
+    if cache_path.is_file() and not force_reload:
+        try:
+            return torch.load(cache_path, weights_only=False)
+        except Exception as err:  # a damaged cache is rebuilt, never trusted
+            log.warning("ignoring unreadable cache %s (%s)", cache_path, err)
+    data = loader.process(raw)
+    try:
+        atomic_write(cache_path, lambda tmp: torch.save(data, tmp))
+    except OSError as err:  # read-only data roots still load, just uncached
+        log.warning("could not write cache %s (%s)", cache_path, err)
+    return data

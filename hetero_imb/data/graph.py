@@ -1,0 +1,165 @@
+"""Conventions every graph in hetero_imb follows, and helpers that read them.
+
+A graph is a PyTorch Geometric :class:`~torch_geometric.data.HeteroData` with
+
+* graph-level attributes ``target_node_type`` (str), ``class_names`` (list of str) and
+  ``metapaths`` (list of meta-paths, each a list of edge types that starts and ends
+  at the target type);
+* ``data[target].y``: long labels, ``-1`` for unlabelled nodes;
+* ``data[t].x`` only where a node type has real features (featureless types carry
+  ``num_nodes`` alone, so models use learnable embeddings);
+* every relation also present in reverse (``rev_<relation>``), or symmetric;
+* optionally boolean ``train_mask`` / ``val_mask`` / ``test_mask`` on the target type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+EdgeType = tuple[str, str, str]
+SPLITS = ("train", "val", "test")
+
+
+def select_rows(value: object, index: Tensor) -> object:
+    """Rows ``index`` of a node attribute: a dense or sparse (COO/CSR) tensor, a NumPy
+    array, or a list/tuple (tensor indexing rejects sparse tensors and lists)."""
+    if isinstance(value, Tensor):
+        index = index.to(value.device)
+        if value.layout == torch.strided:
+            return value.index_select(0, index)
+        if value.layout == torch.sparse_coo:
+            return value.index_select(0, index).coalesce()
+        return value.to_sparse_coo().index_select(0, index).coalesce().to_sparse(layout=value.layout)
+    if isinstance(value, np.ndarray):
+        return value[index.cpu().numpy()]
+    if isinstance(value, list | tuple):
+        return type(value)(value[i] for i in index.tolist())
+    raise TypeError(f"cannot select rows of a {type(value).__name__}")
+
+
+def target_type(data: HeteroData) -> str:
+    """The node type whose nodes are classified."""
+    name = getattr(data, "target_node_type", None)
+    if not isinstance(name, str) or name not in data.node_types:
+        raise ValueError(
+            "graph has no valid 'target_node_type' attribute; expected one of "
+            f"{data.node_types}, got {name!r}"
+        )
+    return name
+
+
+def labels(data: HeteroData) -> Tensor:
+    """Labels of the target nodes (long, ``-1`` = unlabelled)."""
+    return data[target_type(data)].y
+
+
+def class_names(data: HeteroData) -> list[str]:
+    """Class names, index ``c`` naming class ``c``."""
+    names = getattr(data, "class_names", None)
+    if names is None:
+        raise ValueError("graph has no 'class_names' attribute")
+    return list(names)
+
+
+def num_classes(data: HeteroData) -> int:
+    """Number of classes."""
+    return len(class_names(data))
+
+
+def split_mask(data: HeteroData, split: str) -> Tensor:
+    """The boolean mask of ``split`` ('train', 'val' or 'test') on the target type."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    store = data[target_type(data)]
+    mask = getattr(store, f"{split}_mask", None)
+    if mask is None:
+        raise ValueError(
+            f"graph has no '{split}_mask' on node type {target_type(data)!r}; "
+            "create masks with hetero_imb.stratified_split(...) first"
+        )
+    return mask
+
+
+def has_split(data: HeteroData) -> bool:
+    """Whether the target type carries train/val/test masks."""
+    store = data[target_type(data)]
+    return all(getattr(store, f"{s}_mask", None) is not None for s in SPLITS)
+
+
+def class_counts(data: HeteroData, mask: Tensor | None = None) -> list[int]:
+    """Per-class number of labelled target nodes (within ``mask`` when given)."""
+    y = labels(data)
+    if mask is not None:
+        y = y[mask]
+    y = y[y >= 0]
+    return torch.bincount(y, minlength=num_classes(data)).tolist()
+
+
+def class_counts_by_split(data: HeteroData) -> dict[str, list[int]]:
+    """``{'train': [...], 'val': [...], 'test': [...]}`` per-class counts."""
+    return {s: class_counts(data, split_mask(data, s)) for s in SPLITS}
+
+
+def feature_dims(data: HeteroData) -> dict[str, int | None]:
+    """Feature width per node type (``None`` for featureless types)."""
+    out: dict[str, int | None] = {}
+    for node_type in data.node_types:
+        x = data[node_type].get("x")
+        out[node_type] = None if x is None else int(x.size(-1))
+    return out
+
+
+def describe(data: HeteroData) -> str:
+    """A short multi-line human summary: node/edge counts, classes, meta-paths."""
+    lines = [f"target: {target_type(data)}  classes: {num_classes(data)}"]
+    counts = class_counts(data)
+    lines.append(
+        "class counts: " + ", ".join(f"{n}={c}" for n, c in zip(class_names(data), counts, strict=True))
+    )
+    for node_type in data.node_types:
+        dim = feature_dims(data)[node_type]
+        feat = f"x[{dim}]" if dim is not None else "no features"
+        lines.append(f"  node {node_type}: {data[node_type].num_nodes} ({feat})")
+    for edge_type in data.edge_types:
+        lines.append(f"  edge {edge_type}: {data[edge_type].num_edges}")
+    for path in getattr(data, "metapaths", []) or []:
+        lines.append("  meta-path: " + "-".join([path[0][0]] + [e[2] for e in path]))
+    return "\n".join(lines)
+
+
+def metapath_edge_index(
+    data: HeteroData, path: list[EdgeType], drop_self_loops: bool = True
+) -> Tensor:
+    """Edges between the two ends of every instance of a meta-path.
+
+    Args:
+        data: The graph.
+        path: Consecutive edge types, e.g. ``[("movie", "x", "actor"), ("actor", "rev_x", "movie")]``.
+        drop_self_loops: Remove pairs (i, i) (only meaningful when both ends share a type).
+
+    Returns:
+        ``edge_index`` ``[2, E]`` of distinct (start, end) pairs, sorted by start node.
+    """
+    path = [tuple(edge_type) for edge_type in path]  # PyG's data.to()/clone() turn tuples into lists
+    adj = None
+    for i, edge_type in enumerate(path):
+        if edge_type not in data.edge_types:
+            raise ValueError(f"meta-path edge type {edge_type} is not in the graph")
+        if i and path[i - 1][2] != edge_type[0]:
+            raise ValueError(f"meta-path is not connected at {path[i - 1]} -> {edge_type}")
+        src_type, _, dst_type = edge_type
+        ei = data[edge_type].edge_index.cpu().numpy()
+        shape = (data[src_type].num_nodes, data[dst_type].num_nodes)
+        step = sp.csr_matrix((np.ones(ei.shape[1], dtype=np.float32), (ei[0], ei[1])), shape=shape)
+        adj = step if adj is None else adj @ step
+    adj = adj.tocoo()
+    row, col = adj.row, adj.col
+    if drop_self_loops and path[0][0] == path[-1][2]:
+        keep = row != col
+        row, col = row[keep], col[keep]
+    order = np.lexsort((col, row))
+    return torch.from_numpy(np.stack([row[order], col[order]]).astype(np.int64))

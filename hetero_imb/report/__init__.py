@@ -1,0 +1,2 @@
+"""Stage 4 — report: metrics, run folders (config, history, results, predictions),
+grid summaries and plots."""

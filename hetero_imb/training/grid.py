@@ -1,0 +1,196 @@
+"""A comparison grid: one base run configuration × models × losses × samplers × seeds.
+
+A grid file is a run-config YAML (the keys of :class:`~hetero_imb.training.config.RunConfig`)
+with an extra ``grid`` section; ``hetero_imb.train`` ignores that section, so one
+file serves a single run and a whole comparison::
+
+    dataset: facebook
+    imbalance: counts:3327,1410,460,256
+    grid:
+      models: [mlp, xgboost, gcn]
+      losses: [ce, weighted, {name: focal, params: {gamma: 1.0}}]
+      samplers: [none, oversample-neighbors]
+      seeds: [0, 1, 2, 3, 4]
+      cv: null          # or K: stratified K-fold folds instead of seeds
+      skip:             # cells to leave out; "!" negates
+        - {loss: "!ce", sampler: "!none"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import RunConfig, check_keys, resolve
+
+GRID_KEYS = ("models", "losses", "samplers", "seeds", "cv", "skip")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A component name with parameters, e.g. focal with ``{"gamma": 1.0}``."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def label(self) -> str:
+        """``focal`` or ``focal[gamma=1.0]``: unique per configuration, file-name safe."""
+        if not self.params:
+            return self.name
+        inner = ",".join(f"{k}={_short(v)}" for k, v in sorted(self.params.items()))
+        return f"{self.name}[{inner}]"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "+".join(f"{k}:{v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "+".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_component(entry: Any, what: str) -> Component:
+    """``"focal"`` or ``{"name": "focal", "params": {...}}`` → :class:`Component`."""
+    if isinstance(entry, str) and entry:
+        return Component(entry)
+    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        extra = set(entry) - {"name", "params"}
+        if extra:
+            raise ValueError(f"grid {what} entry {entry!r} has unknown keys {sorted(extra)}; use name and params")
+        params = entry.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError(f"grid {what} entry {entry['name']!r}: params must be a mapping, got {params!r}")
+        return Component(entry["name"], dict(params))
+    raise ValueError(f"grid {what} entries must be names or {{name, params}} mappings, got {entry!r}")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the grid: the run's config and its folder name."""
+
+    config: RunConfig
+    key: str
+    fold: int | None = None
+    model: str = ""
+    loss: str = ""
+    sampler: str = ""
+
+
+@dataclass
+class Grid:
+    """A base configuration and the axes to vary."""
+
+    base: RunConfig
+    models: list[Component]
+    losses: list[Component]
+    samplers: list[Component]
+    seeds: list[int]
+    cv: int | None = None
+    skip: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], **overrides: Any) -> Grid:
+        """Build from a parsed grid file; ``overrides`` (not None) replace grid axes or
+        base keys (``models``, ``losses``, ``samplers``, ``seeds``, ``cv`` or any
+        RunConfig key)."""
+        values = dict(values)
+        grid_values = dict(values.pop("grid", None) or {})
+        unknown = sorted(set(grid_values) - set(GRID_KEYS))
+        if unknown:
+            raise ValueError(f"unknown grid key(s) {unknown}; accepted: {', '.join(GRID_KEYS)}")
+        base_overrides = {}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key in GRID_KEYS:
+                grid_values[key] = value
+            else:
+                base_overrides[key] = value
+        check_keys(base_overrides, "overrides")
+        base = resolve(values, **base_overrides)
+
+        def axis(name: str, default: Sequence[Any]) -> list[Any]:
+            items = grid_values.get(name, default)
+            if isinstance(items, (str, int, dict)):
+                items = [items]
+            if not items:
+                raise ValueError(f"grid '{name}' must list at least one entry")
+            return list(items)
+
+        cv = grid_values.get("cv")
+        if cv is not None and (not isinstance(cv, int) or cv < 2):
+            raise ValueError(f"grid 'cv' must be an integer >= 2 or null, got {cv!r}")
+        seeds = axis("seeds", [base.seed])
+        if not all(isinstance(s, int) for s in seeds):
+            raise ValueError(f"grid 'seeds' must be integers, got {seeds!r}")
+        return cls(
+            base=base,
+            models=[parse_component(m, "models") for m in axis("models", [base.model])],
+            losses=[parse_component(x, "losses") for x in axis("losses", [base.loss])],
+            samplers=[parse_component(x, "samplers") for x in axis("samplers", [base.sampler])],
+            seeds=seeds,
+            cv=cv,
+            skip=list(grid_values.get("skip") or []),
+        )
+
+    def to_yaml(self) -> str:
+        """The resolved grid as YAML (saved next to the summary)."""
+        import yaml
+
+        def comp(c: Component) -> Any:
+            return {"name": c.name, "params": c.params} if c.params else c.name
+
+        values = self.base.to_dict()
+        values["grid"] = {
+            "models": [comp(c) for c in self.models],
+            "losses": [comp(c) for c in self.losses],
+            "samplers": [comp(c) for c in self.samplers],
+            "seeds": self.seeds,
+            "cv": self.cv,
+            "skip": self.skip,
+        }
+        return yaml.safe_dump(values, sort_keys=False)
+
+    def _skipped(self, model: str, loss: str, sampler: str) -> bool:
+        """A rule such as ``{loss: "!ce", sampler: "!none"}`` skips every cell whose
+        loss is not ``ce`` and whose sampler is not ``none`` (``!`` negates)."""
+        cell = {"model": model, "loss": loss, "sampler": sampler}
+
+        def matches(key: str, value: str) -> bool:
+            if key not in cell:
+                raise ValueError(f"grid 'skip' keys must be model, loss or sampler, got {key!r}")
+            if isinstance(value, str) and value.startswith("!"):
+                return cell[key] != value[1:]
+            return cell[key] == value
+
+        return any(all(matches(k, v) for k, v in rule.items()) for rule in self.skip)
+
+    def runs(self) -> Iterator[RunSpec]:
+        """Every run of the grid, in a stable order."""
+        for model in self.models:
+            for loss in self.losses:
+                for sampler in self.samplers:
+                    if self._skipped(model.name, loss.name, sampler.name):
+                        continue
+                    repeats = range(self.cv) if self.cv else self.seeds
+                    for r in repeats:
+                        seed = self.base.seed if self.cv else r
+                        split = f"kfold:{self.cv}:{r}" if self.cv else self.base.split
+                        config = self.base.replace(
+                            model=model.name,
+                            model_params={**self.base.model_params, **model.params},
+                            loss=loss.name,
+                            loss_params={**self.base.loss_params, **loss.params},
+                            sampler=sampler.name,
+                            sampler_params={**self.base.sampler_params, **sampler.params},
+                            seed=seed,
+                            split=split,
+                        )
+                        tail = f"fold{r}" if self.cv else f"seed{seed}"
+                        key = f"{model.label}__{loss.label}__{sampler.label}__{tail}"
+                        yield RunSpec(
+                            config=config, key=key, fold=r if self.cv else None,
+                            model=model.label, loss=loss.label, sampler=sampler.label,
+                        )

@@ -1,0 +1,153 @@
+"""The comparison runner: grid expansion, summaries, failures, interruption and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hetero_imb.cli import compare as compare_mod
+from hetero_imb.cli.compare import main, run_grid
+from hetero_imb.training.grid import Grid
+
+BASE = {
+    "dataset": "synthetic",
+    "epochs": 3,
+    "patience": 0,
+    "model_params": {"hidden": 8},
+    "grid": {"models": ["mlp", "gcn"], "losses": ["ce", {"name": "focal", "params": {"gamma": 1.0}}],
+             "samplers": ["none"], "seeds": [0, 1]},
+}
+TIMING = ["fit_seconds"]
+
+
+def _grid(**over):
+    return Grid.from_dict(BASE, **over)
+
+
+def test_grid_expands_in_stable_order():
+    specs = list(_grid().runs())
+    assert len(specs) == 2 * 2 * 2
+    assert specs[0].key == "mlp__ce__none__seed0"
+    assert specs[3].key == "mlp__focal[gamma=1.0]__none__seed1"
+    assert specs[3].config.loss_params == {"gamma": 1.0}
+    cv = list(_grid(cv=3).runs())
+    assert len(cv) == 2 * 2 * 3 and cv[0].config.split == "kfold:3:0"
+
+
+def test_grid_writes_summaries_and_pictures(tmp_path):
+    out = run_grid(_grid(), tmp_path / "g", progress=False, echo=lambda line: None)
+    frame = pd.read_csv(out / "summary.csv")
+    assert len(frame) == 8 and (frame["status"] == "ok").all()
+    for col in ["dataset", "model", "loss", "sampler", "seed", "macro_f1", "balanced_accuracy",
+                "g_mean", "recall[class_3]", "fit_seconds"]:
+        assert col in frame.columns
+    md = (out / "summary.md").read_text()
+    assert "| mlp | ce | none | 2 |" in md and "**" in md and "±" in md
+    assert "`mlp` saw node features only" in md
+    for png in ["pr_curves.png", "recall_bars.png", "confusion_matrix.png", "class_distribution.png"]:
+        assert (out / png).stat().st_size > 1000
+
+
+def test_failed_run_is_recorded_and_grid_goes_on(tmp_path, monkeypatch):
+    real_run = compare_mod.run
+
+    def flaky(config, **kw):
+        if config.model == "gcn" and config.seed == 1:
+            raise RuntimeError("simulated out of memory")
+        return real_run(config, **kw)
+
+    monkeypatch.setattr(compare_mod, "run", flaky)
+    out = run_grid(_grid(), tmp_path / "g", progress=False, echo=lambda line: None, plots=False)
+    frame = pd.read_csv(out / "summary.csv")
+    failed = frame[frame["status"] == "failed"]
+    assert len(failed) == 2 and failed["error"].str.contains("simulated out of memory").all()
+    assert (frame["status"] == "ok").sum() == 6
+    assert "FAILED" in (out / "summary.md").read_text()
+
+
+def _comparable(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path).drop(columns=TIMING)
+
+
+def test_interrupt_then_resume_equals_uninterrupted(tmp_path, monkeypatch):
+    reference = run_grid(_grid(), tmp_path / "ref", progress=False, echo=lambda line: None, plots=False)
+
+    calls = {"n": 0}
+    real_run = compare_mod.run
+
+    def interrupted(config, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_run(config, **kw)
+
+    monkeypatch.setattr(compare_mod, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(_grid(), tmp_path / "resumed", progress=False, echo=lambda line: None, plots=False)
+    done = list((tmp_path / "resumed" / "runs").glob("*/results.json"))
+    assert len(done) == 3
+
+    monkeypatch.setattr(compare_mod, "run", real_run)
+    ran = []
+    run_grid(_grid(), tmp_path / "resumed", progress=False, echo=ran.append, plots=False)
+    assert len(ran) == 5  # only the missing runs
+    pd.testing.assert_frame_equal(
+        _comparable(tmp_path / "resumed" / "summary.csv"), _comparable(reference / "summary.csv")
+    )
+
+
+@pytest.mark.slow
+def test_killed_process_resumes(tmp_path):
+    """SIGKILL mid-grid (no cleanup at all), then the same command again."""
+    import yaml
+
+    cfg = tmp_path / "grid.yaml"
+    cfg.write_text(yaml.safe_dump({**BASE, "epochs": 30}))
+    cmd = [sys.executable, "-m", "hetero_imb.compare", "--config", str(cfg), "--no-progress",
+           "--no-plots"]
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*cmd, "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("runs/*/results.json"))) < 2:
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = len(list(out.glob("runs/*/results.json")))
+    assert 2 <= finished_before < 8
+    # no half-written file survives as a result: every results.json parses
+    subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([*cmd, "--out", str(tmp_path / "ref")], check=True, capture_output=True)
+    pd.testing.assert_frame_equal(_comparable(out / "summary.csv"),
+                                  _comparable(tmp_path / "ref" / "summary.csv"))
+
+
+def test_bad_grid_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--dataset", "synthetic", "--models", "gcn,nope", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_skip_rules_with_negation():
+    grid = Grid.from_dict({**BASE, "grid": {
+        "models": ["gcn"], "losses": ["ce", "focal", "weighted"],
+        "samplers": ["none", "undersample", "oversample-random"], "seeds": [0],
+        "skip": [{"loss": "!ce", "sampler": "!none"}]}})
+    cells = {(s.config.loss, s.config.sampler) for s in grid.runs()}
+    assert cells == {("ce", "none"), ("focal", "none"), ("weighted", "none"),
+                     ("ce", "undersample"), ("ce", "oversample-random")}
+
+
+def test_resume_refuses_a_folder_with_another_configuration(tmp_path):
+    run_grid(_grid(models=["mlp"], seeds=[0]), tmp_path / "g", progress=False,
+             echo=lambda line: None, plots=False)
+    with pytest.raises(ValueError, match="different configuration.*imbalance"):
+        run_grid(_grid(models=["mlp"], seeds=[0], imbalance="step:3", imbalance_mode="mask"),
+                 tmp_path / "g", progress=False, echo=lambda line: None, plots=False)
