@@ -106,6 +106,134 @@ def _macro_f1(y_true: Tensor, pred: Tensor, n_classes: int) -> float:
     )
 
 
+class EarlyStopping:
+    """Keeps the best validation score, its epoch and a copy of its weights.
+
+    Args:
+        patience: Epochs without improvement before :attr:`should_stop` turns true
+            (``None`` or 0: never).
+
+    Example:
+        >>> stopper = EarlyStopping(patience=2)
+        >>> model = nn.Linear(2, 2)
+        >>> [stopper.update(score, epoch, model) for epoch, score in enumerate([0.5, 0.4, 0.3], 1)]
+        [True, False, False]
+        >>> stopper.best_epoch, stopper.should_stop
+        (1, True)
+    """
+
+    def __init__(self, patience: int | None):
+        self.patience = patience
+        self.best_score = -1.0
+        self.best_epoch = 0
+        self.best_state: dict[str, Tensor] | None = None
+        self.since_best = 0
+
+    def update(self, score: float, epoch: int, model: nn.Module) -> bool:
+        """Record ``score`` of ``epoch``; return whether it is the best so far."""
+        if score > self.best_score:
+            self.best_score, self.best_epoch, self.since_best = score, epoch, 0
+            self.best_state = copy.deepcopy(model.state_dict())
+            return True
+        self.since_best += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        """Whether ``patience`` epochs have passed without improvement."""
+        return bool(self.patience) and self.since_best >= self.patience
+
+
+def _check_fit_args(epochs: Any, patience: Any, batch_size: Any) -> None:
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if patience is not None and (not isinstance(patience, int) or patience < 0):
+        raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+
+
+class _Trainer:
+    """The state of one :func:`fit` call: model, optimiser, data on the device, batches."""
+
+    def __init__(self, model: NodeClassifier, data: HeteroData, loss: nn.Module,
+                 sampler: Any | None, *, lr: float, weight_decay: float,
+                 dev: torch.device, seed: int) -> None:
+        self.gen = torch.Generator().manual_seed(seed)
+        self.target = target_type(data)
+        self.n_classes = num_classes(data)
+        y = data[self.target].y
+        self.train_idx = torch.nonzero(split_mask(data, "train") & (y >= 0)).flatten()
+        self.val_idx = torch.nonzero(split_mask(data, "val") & (y >= 0)).flatten()
+        if self.train_idx.numel() == 0:
+            raise ValueError("the train mask selects no labelled target node")
+        self.sampler = sampler
+        if sampler is not None:
+            sampler.fit(data, self.train_idx, y[self.train_idx], seed=seed)
+        self.dev = dev
+        self.model = model.to(dev)
+        self.loss = loss.to(dev)
+        # a shallow copy moved to the device: the caller's graph stays where it was
+        self.graph = copy.copy(data).to(dev)
+        self.y = y.to(dev)
+        self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
+        self.loader: Any = None
+
+    def use_minibatches(self, data: HeteroData, batch_size: int, num_neighbors: Sequence[int],
+                        balanced: bool, seed: int) -> None:
+        """Train on sampled subgraphs of ``batch_size`` seed nodes from now on."""
+        if not self.model.encoder.supports_minibatch:
+            raise ValueError(
+                f"encoder {type(self.model.encoder).__name__} does not support mini-batch "
+                "training; leave batch_size unset"
+            )
+        from .sampling import HeteroNeighborLoader
+
+        self.loader = HeteroNeighborLoader(
+            data, input_nodes=self.train_idx, num_neighbors=list(num_neighbors),
+            batch_size=batch_size, shuffle=True, seed=seed, balanced=balanced,
+        )
+
+    def step(self, z: Tensor, rows_y: Tensor, index: Tensor) -> Tensor:
+        """One optimiser step on the embeddings ``z`` of the rows ``index``."""
+        weight = None
+        if self.sampler is not None:
+            z, rows_y, weight = self.sampler.resample(z, rows_y, index=index, generator=self.gen)
+        logits = self.model.classify(z)
+        value = self.loss(logits, rows_y, embeddings=z, sample_weight=weight)
+        self.optimiser.zero_grad(set_to_none=True)
+        value.backward()
+        self.optimiser.step()
+        return value.detach()
+
+    def train_epoch(self) -> float:
+        """One pass over the training nodes; returns the mean training loss."""
+        self.model.train()
+        if self.loader is None:
+            z = self.model.embed(self.graph)[self.train_idx.to(self.dev)]
+            losses = [self.step(z, self.y[self.train_idx], self.train_idx)]
+        else:
+            losses = []
+            for batch in self.loader:
+                batch = batch.to(self.dev)
+                size = batch[self.target].batch_size
+                z = self.model.embed(batch)[:size]
+                losses.append(self.step(z, batch[self.target].y[:size],
+                                        batch[self.target].n_id[:size]))
+        return float(torch.stack(losses).mean())
+
+    @torch.no_grad()
+    def predict(self) -> Tensor:
+        """Class probabilities of every target node ``[N, C]``."""
+        self.model.eval()
+        return self.model(self.graph).softmax(dim=-1)
+
+    def val_macro_f1(self, proba: Tensor) -> float:
+        """Macro-F1 of ``proba`` on the validation nodes."""
+        pred = proba[self.val_idx.to(self.dev)].argmax(-1)
+        return _macro_f1(self.y[self.val_idx], pred, self.n_classes)
+
+
 def fit(
     model: NodeClassifier,
     data: HeteroData,
@@ -149,130 +277,43 @@ def fit(
     Returns:
         A :class:`FitResult`.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if patience is not None and (not isinstance(patience, int) or patience < 0):
-        raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    _check_fit_args(epochs, patience, batch_size)
     dev = resolve_device(device)
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-
-    target = target_type(data)
-    n_classes = num_classes(data)
     start = time.perf_counter()
     data = model.encoder.preprocess(data)
     preprocess_seconds = time.perf_counter() - start
-
-    y = data[target].y
-    train_idx = torch.nonzero(split_mask(data, "train") & (y >= 0)).flatten()
-    val_idx = torch.nonzero(split_mask(data, "val") & (y >= 0)).flatten()
-    if train_idx.numel() == 0:
-        raise ValueError("the train mask selects no labelled target node")
-    if sampler is not None:
-        sampler.fit(data, train_idx, y[train_idx], seed=seed)
-
-    model = model.to(dev)
-    loss = loss.to(dev)
-    # a shallow copy moved to the device: the caller's graph stays where it was
-    graph = copy.copy(data).to(dev)
-    y_dev = y.to(dev)
-    optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
-
-    loader = None
+    trainer = _Trainer(model, data, loss, sampler, lr=lr, weight_decay=weight_decay,
+                       dev=dev, seed=seed)
     if batch_size is not None:
-        if not model.encoder.supports_minibatch:
-            raise ValueError(
-                f"encoder {type(model.encoder).__name__} does not support mini-batch training; "
-                "leave batch_size unset"
-            )
-        from .sampling import HeteroNeighborLoader
-
-        loader = HeteroNeighborLoader(
-            data,
-            input_nodes=train_idx,
-            num_neighbors=list(num_neighbors),
-            batch_size=batch_size,
-            shuffle=True,
-            seed=seed,
-            balanced=balanced_batches,
-        )
-
-    def step(z: Tensor, rows_y: Tensor, index: Tensor) -> Tensor:
-        if sampler is not None:
-            z, rows_y, weight = sampler.resample(z, rows_y, index=index, generator=gen)
-        else:
-            weight = None
-        logits = model.classify(z)
-        value = loss(logits, rows_y, embeddings=z, sample_weight=weight)
-        optimiser.zero_grad(set_to_none=True)
-        value.backward()
-        optimiser.step()
-        return value.detach()
-
-    @torch.no_grad()
-    def predict() -> Tensor:
-        model.eval()
-        return model(graph).softmax(dim=-1)
+        trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
 
     history: list[dict[str, Any]] = []
-    best_f1, best_epoch, best_state, since_best = -1.0, 0, None, 0
-    bar = tqdm(
-        range(1, epochs + 1),
-        desc=f"train {type(model.encoder).__name__}",
-        disable=not progress_enabled(progress),
-        leave=False,
-    )
+    stopper = EarlyStopping(patience)
+    bar = tqdm(range(1, epochs + 1), desc=f"train {type(model.encoder).__name__}",
+               disable=not progress_enabled(progress), leave=False)
     fit_start = time.perf_counter()
     for epoch in bar:
         epoch_start = time.perf_counter()
-        model.train()
-        if loader is None:
-            z = model.embed(graph)[train_idx.to(dev)]
-            losses = [step(z, y_dev[train_idx], train_idx)]
-        else:
-            losses = []
-            for batch in loader:
-                batch = batch.to(dev)
-                size = batch[target].batch_size
-                z = model.embed(batch)[:size]
-                losses.append(step(z, batch[target].y[:size], batch[target].n_id[:size]))
-        proba = predict()
-        val_f1 = _macro_f1(y_dev[val_idx], proba[val_idx.to(dev)].argmax(-1), n_classes)
-        train_loss = float(torch.stack(losses).mean())
+        train_loss = trainer.train_epoch()
+        val_f1 = trainer.val_macro_f1(trainer.predict())
         if not np.isfinite(train_loss):
             raise FloatingPointError(
                 f"training loss became {train_loss} at epoch {epoch}; lower the learning rate"
             )
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": train_loss,
-                "val_macro_f1": val_f1,
-                "seconds": time.perf_counter() - epoch_start,
-            }
-        )
-        if val_f1 > best_f1:
-            best_f1, best_epoch, since_best = val_f1, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            since_best += 1
-        bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}", best=best_epoch)
-        if patience and since_best >= patience:
-            log.info("early stopping at epoch %d (best %d)", epoch, best_epoch)
+        history.append({"epoch": epoch, "loss": train_loss, "val_macro_f1": val_f1,
+                        "seconds": time.perf_counter() - epoch_start})
+        stopper.update(val_f1, epoch, trainer.model)
+        bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
+                        best=stopper.best_epoch)
+        if stopper.should_stop:
+            log.info("early stopping at epoch %d (best %d)", epoch, stopper.best_epoch)
             break
     fit_seconds = time.perf_counter() - fit_start
     bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    proba = predict().cpu()
-    return FitResult(
-        model=model.cpu(),
-        data=data,
-        proba=proba,
-        history=history,
-        best_epoch=best_epoch,
-        fit_seconds=fit_seconds,
-        preprocess_seconds=preprocess_seconds,
-    )
+    if stopper.best_state is not None:
+        trainer.model.load_state_dict(stopper.best_state)
+    proba = trainer.predict().cpu()
+    return FitResult(model=trainer.model.cpu(), data=data, proba=proba, history=history,
+                     best_epoch=stopper.best_epoch, fit_seconds=fit_seconds,
+                     preprocess_seconds=preprocess_seconds)
