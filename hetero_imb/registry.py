@@ -105,6 +105,10 @@ class Registry(Generic[T]):
         """Registered names, in registration order."""
         return list(self._entries)
 
+    def name_of(self, component: object) -> str | None:
+        """The first name ``component`` is registered under, or ``None``."""
+        return next((name for name, obj in self._entries.items() if obj is component), None)
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 

@@ -32,3 +32,26 @@ def test_duplicate_registration_refused():
         reg.register("a", float)
     reg.register("a", float, overwrite=True)
     assert reg.get("a") is float
+
+
+def test_name_of_finds_the_registered_name():
+    reg = Registry("widget")
+    reg.register("a", int)
+    assert reg.name_of(int) == "a" and reg.name_of(float) is None
+
+
+def test_every_registry_names_its_kind_in_errors():
+    import hetero_imb as hi
+    from hetero_imb.data.imbalance import PROFILES
+
+    registries = {"dataset": hi.DATASETS, "model": hi.MODELS, "loss": hi.LOSSES,
+                  "sampler": hi.SAMPLERS, "imbalance profile": PROFILES}
+    for kind, reg in registries.items():
+        assert reg.kind == kind
+        with pytest.raises(UnknownComponentError, match=rf"^unknown {kind} 'nope' for "):
+            reg.get("nope")
+        first = reg.names()[0]
+        with pytest.raises(ValueError, match=rf"^{kind} '{first}' is already registered"):
+            reg.register(first, object())
+        with pytest.raises(ValueError, match=rf"^{kind} name must be a non-empty string"):
+            reg.register("", object())

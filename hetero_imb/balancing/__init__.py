@@ -1,10 +1,16 @@
 """Balancing methods that plug into the training loop: losses, class weights, samplers.
 
 * :mod:`~hetero_imb.balancing.losses`: the ``LOSSES`` registry (``ce``, ``weighted``,
-  ``focal``, ``ce+focal``, ``balanced-softmax``, ``ohem``, ``crl``) and :func:`build_loss`;
+  ``focal``, ``ce+focal``, ``balanced-softmax``, ``ohem``, ``crl``), :func:`build_loss`
+  and :func:`register_loss`;
 * :mod:`~hetero_imb.balancing.weights`: class-weight schemes and log priors;
 * :mod:`~hetero_imb.balancing.samplers`: the ``SAMPLERS`` registry (``none``,
-  ``oversample-random``, ``undersample``, ``oversample-neighbors``).
+  ``oversample-random``, ``undersample``, ``oversample-neighbors``) and
+  :func:`register_sampler`.
+
+A new loss or sampler is one class with one registration decorator
+(:func:`register_loss`, :func:`register_sampler`); the CLI, the comparison runner and
+the README table then know it by name.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from .losses import (
     describe_loss,
     focal_terms,
     ohem_select,
+    register_loss,
     triplet_term,
+    weighted_mean,
 )
 from .samplers import (
     SAMPLERS,
@@ -33,6 +41,7 @@ from .samplers import (
     RandomOverSampler,
     RandomUnderSampler,
     SyntheticRows,
+    register_sampler,
 )
 from .weights import (
     WEIGHT_SCHEMES,
@@ -60,8 +69,10 @@ __all__ = [
     "init_bias_to_log_prior",
     "log_prior",
     "ohem_select",
+    "register_loss",
     "resolve_class_weights",
     "triplet_term",
+    "weighted_mean",
     "SAMPLERS",
     "EmbeddingSampler",
     "IdentitySampler",
@@ -69,4 +80,5 @@ __all__ = [
     "RandomOverSampler",
     "RandomUnderSampler",
     "SyntheticRows",
+    "register_sampler",
 ]

@@ -337,3 +337,25 @@ def test_loss_buffers_follow_module_device_and_are_not_saved():
     loss = build_loss("weighted", class_counts=COUNTS)
     assert "class_weight" in dict(loss.named_buffers())
     assert loss.state_dict() == {}
+
+
+def test_loss_messages_name_the_loss_however_registered():
+    from hetero_imb.balancing import register_loss
+
+    class Plain(BalancedLoss):
+        def _forward(self, logits, target, embeddings, sample_weight):
+            return F.cross_entropy(logits, target)
+
+    with pytest.raises(ParamError, match="loss 'Plain' has no parameter 'k'"):
+        Plain(class_counts=COUNTS, k=1)
+    LOSSES.register("plain", Plain)
+    try:
+        with pytest.raises(ParamError, match="loss 'plain' has no parameter 'k'"):
+            build_loss("plain", class_counts=COUNTS, k=1)
+    finally:
+        LOSSES.unregister("plain")
+    with pytest.raises(TypeError, match="register_loss\\('x'\\) decorates a BalancedLoss"):
+        register_loss("x")(dict)
+    with pytest.raises(ValueError, match="loss 'ce' is already registered"):
+        register_loss("ce")(Plain)
+    assert Plain.name == "" and "x" not in LOSSES and LOSSES.get("ce").__name__ == "CrossEntropyLoss"

@@ -292,3 +292,68 @@ def test_neighbor_oversampling_on_cuda_matches_cpu():
     gpu = sampler.resample(z.cuda(), y.cuda(), index=torch.arange(16).cuda(), generator=_gen())
     assert gpu[0].is_cuda and torch.allclose(gpu[0].cpu(), cpu[0])
     assert torch.equal(gpu[1].cpu(), cpu[1])
+
+
+def test_register_sampler_makes_it_known_everywhere(tmp_path):
+    from hetero_imb.balancing import register_sampler
+    from hetero_imb.balancing.samplers import EmbeddingSampler
+    from hetero_imb.cli.train import main
+    from hetero_imb.params import ParamSpec
+
+    @register_sampler("keep-first")
+    class KeepFirst(EmbeddingSampler):
+        """Train on the first rows only."""
+
+        params = {"fraction": ParamSpec("float", 0.5, "rows kept", low=0.0, high=1.0)}
+
+        def _resample(self, z, y, y_cpu, index, gen):
+            keep = max(1, int(self.params_["fraction"] * z.size(0)))
+            return z[:keep], y[:keep], None
+
+    try:
+        assert SAMPLERS.get("keep-first") is KeepFirst and KeepFirst.name == "keep-first"
+        z, y, index = _rows()
+        sampler = KeepFirst(fraction=0.25).fit(_labels_only_graph(), index, y)
+        assert sampler.resample(z, y)[0].shape == (4, 3)
+        with pytest.raises(ParamError, match="sampler 'keep-first' has no parameter 'k'"):
+            KeepFirst(k=1).fit(_labels_only_graph(), index, y)
+        code = main(["--dataset", "synthetic", "--model", "mlp", "--epochs", "2",
+                     "--no-progress", "--sampler", "keep-first", "--sampler-param",
+                     "fraction=0.5", "--out", str(tmp_path / "run")])
+        assert code == 0 and (tmp_path / "run" / "results.json").is_file()
+        with pytest.raises(ValueError, match="sampler 'keep-first' is already registered"):
+            register_sampler("keep-first")(KeepFirst)
+    finally:
+        SAMPLERS.unregister("keep-first")
+    assert "keep-first" not in SAMPLERS
+
+
+def test_register_sampler_refuses_other_classes():
+    from hetero_imb.balancing import register_sampler
+
+    with pytest.raises(TypeError, match="register_sampler\\('x'\\) decorates an EmbeddingSampler"):
+        register_sampler("x")(dict)
+    assert "x" not in SAMPLERS
+
+
+def test_sampler_messages_name_the_sampler_however_registered():
+    """Never ``sampler ''``: a class registered without the decorator is named by its
+    registered name, an unregistered one by its class name."""
+    from hetero_imb.balancing.samplers import EmbeddingSampler
+
+    class Plain(EmbeddingSampler):
+        def _resample(self, z, y, y_cpu, index, gen):
+            return z, y, None
+
+    z, y, index = _rows()
+    with pytest.raises(ParamError, match="sampler 'Plain' has no parameter 'k'"):
+        Plain(k=1).fit(_labels_only_graph(), index, y)
+    SAMPLERS.register("plain", Plain)
+    try:
+        assert Plain().owner == "sampler 'plain'"
+        with pytest.raises(ValueError, match="sampler 'plain': there are no training nodes"):
+            Plain().fit(_labels_only_graph(), index[:0], y[:0])
+    finally:
+        SAMPLERS.unregister("plain")
+    for name in SAMPLERS:
+        assert SAMPLERS.get(name)().owner == f"sampler {name!r}"
