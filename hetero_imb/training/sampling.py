@@ -25,10 +25,17 @@ Floyd's algorithm run over all such nodes at once (``k`` vectorised steps, cost
 independent of the degree). Python loops run over hops and edge types only.
 
 Example:
-    >>> loader = HeteroNeighborLoader(data, input_nodes=train_idx, num_neighbors=[10, 5],
-    ...                               batch_size=128, shuffle=True, seed=0)  # doctest: +SKIP
-    >>> for batch in loader:                                                # doctest: +SKIP
-    ...     z = model.embed(batch)[: batch[target].batch_size]
+    >>> import torch
+    >>> from torch_geometric.data import HeteroData
+    >>> data = HeteroData()
+    >>> data["paper"].x = torch.randn(6, 4)
+    >>> data["author"].num_nodes = 3
+    >>> writes = torch.tensor([[0, 1, 2, 0, 1, 2], [0, 1, 2, 3, 4, 5]])  # author -> paper
+    >>> data["author", "writes", "paper"].edge_index = writes
+    >>> data.target_node_type = "paper"
+    >>> loader = HeteroNeighborLoader(data, torch.arange(6), [2, 2], batch_size=4, seed=0)
+    >>> [batch["paper"].batch_size for batch in loader]  # seeds are rows 0..batch_size-1
+    [4, 2]
 """
 
 from __future__ import annotations
@@ -69,8 +76,17 @@ class HeteroNeighborSampler:
             seeds at hop 0) with ``num_neighbors[h]`` incoming neighbours each.
 
     Example:
-        >>> sampler = HeteroNeighborSampler(data, [10, 10])               # doctest: +SKIP
+        >>> data = HeteroData()
+        >>> data["paper"].num_nodes = 5
+        >>> cites = torch.tensor([[0, 1, 2, 3], [4, 4, 4, 2]])  # 4 is cited 3 times, 2 once
+        >>> data["paper", "cites", "paper"].edge_index = cites
+        >>> data.target_node_type = "paper"
+        >>> sampler = HeteroNeighborSampler(data, [2])
         >>> batch = sampler.sample(torch.tensor([4, 2]), torch.Generator().manual_seed(0))
+        >>> batch["paper"].n_id[:2].tolist(), batch["paper"].batch_size
+        ([4, 2], 2)
+        >>> batch["paper", "cites", "paper"].num_edges  # 2 of the 3 into node 4, 1 into 2
+        3
     """
 
     def __init__(self, data: HeteroData, num_neighbors: Sequence[int]):
@@ -293,8 +309,15 @@ class HeteroNeighborLoader:
     ``len(loader)`` is the number of batches per epoch, ``ceil(n / batch_size)``.
 
     Example:
-        >>> loader = HeteroNeighborLoader(data, train_idx, [10, 10], batch_size=64,
-        ...                               shuffle=True, seed=0, balanced=True)  # doctest: +SKIP
+        >>> data = HeteroData()
+        >>> data["paper"].num_nodes = 8
+        >>> data["paper"].y = torch.tensor([0, 0, 0, 0, 0, 0, 0, 1])  # one rare node
+        >>> data["paper", "cites", "paper"].edge_index = torch.tensor([[0, 7], [7, 0]])
+        >>> data.target_node_type = "paper"
+        >>> loader = HeteroNeighborLoader(data, torch.arange(8), [1], batch_size=4,
+        ...                               seed=0, balanced=True)
+        >>> len(loader), loader.epoch_seeds().tolist()  # the rare node, about half the time
+        (2, [4, 7, 7, 2, 7, 7, 7, 7])
     """
 
     def __init__(

@@ -531,9 +531,9 @@ class HGBFreebaseLoader(DatasetLoader):
 
     Takes no options. See the module docstring for the graph's layout.
 
-    Example:
+    Example (skipped: it needs node.dat and link.dat, see the module docstring):
         >>> from hetero_imb.data.datasets import load
-        >>> data = load("freebase-hgb")  # doctest: +SKIP  (needs node.dat, link.dat)
+        >>> data = load("freebase-hgb")  # doctest: +SKIP
         >>> data["book"].num_nodes  # doctest: +SKIP
         40402
     """
