@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -101,27 +100,49 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path, monkeypatch):
     )
 
 
+# `python -m hetero_imb.compare ARGS` that SIGKILLs itself (no cleanup at all) when the
+# KILL_AT-th results.json is about to be renamed into place: that run's files are all
+# staged but it is unfinished, and the runs before it are complete.
+_COMPARE_KILLED_AT = """
+import os, signal, sys
+from pathlib import Path
+from hetero_imb.cli.compare import main
+
+kill_at, real_replace, seen = int(os.environ["KILL_AT"]), os.replace, []
+
+def replace(src, dst, **kw):
+    if Path(dst).name == "results.json":
+        seen.append(dst)
+        if len(seen) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, **kw)
+
+os.replace = replace
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.slow
 def test_killed_process_resumes(tmp_path):
-    """SIGKILL mid-grid (no cleanup at all), then the same command again."""
+    """SIGKILL mid-grid (while the third run is being saved), then the same command again."""
     import yaml
 
     cfg = tmp_path / "grid.yaml"
-    cfg.write_text(yaml.safe_dump({**BASE, "epochs": 30}))
-    cmd = [sys.executable, "-m", "hetero_imb.compare", "--config", str(cfg), "--no-progress",
-           "--no-plots"]
+    cfg.write_text(yaml.safe_dump(BASE))
+    args = ["--config", str(cfg), "--no-progress", "--no-plots"]
     out = tmp_path / "killed"
-    proc = subprocess.Popen([*cmd, "--out", str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("runs/*/results.json"))) < 2:
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    finished_before = len(list(out.glob("runs/*/results.json")))
-    assert 2 <= finished_before < 8
-    # no half-written file survives as a result: every results.json parses
-    subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True)
+    env = {**os.environ, "KILL_AT": "3"}
+    killed = subprocess.run([sys.executable, "-c", _COMPARE_KILLED_AT, *args, "--out", str(out)],
+                            env=env, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(list(out.glob("runs/*/results.json"))) == 2
+    assert len(list(out.glob("runs/.*.tmp"))) == 1  # the third run, staged but unfinished
+    assert not (out / "summary.csv").exists()
+
+    cmd = [sys.executable, "-m", "hetero_imb.compare", *args]
+    resumed = subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True, text=True)
+    assert sum(line.startswith("done ") for line in resumed.stdout.splitlines()) == 6
+    assert not list(out.glob("runs/.*.tmp"))  # the staging folder was cleared
     subprocess.run([*cmd, "--out", str(tmp_path / "ref")], check=True, capture_output=True)
     pd.testing.assert_frame_equal(_comparable(out / "summary.csv"),
                                   _comparable(tmp_path / "ref" / "summary.csv"))
