@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from hetero_imb.data import build
-from hetero_imb.data.build import from_dgl, from_networkx, from_pandas
+from hetero_imb.data import assemble
+from hetero_imb.data.from_dgl import from_dgl
+from hetero_imb.data.from_networkx import from_networkx
+from hetero_imb.data.from_pandas import from_pandas
 from hetero_imb.data.validate import GraphValidationError
 
 MADE_BY = ("transaction", "made_by", "user")
@@ -153,7 +155,7 @@ def test_reverse_relations_and_symmetric_same_type_relation():
 
 
 def test_without_reverse(caplog):
-    with caplog.at_level(logging.WARNING, logger=build.__name__):
+    with caplog.at_level(logging.WARNING, logger=assemble.__name__):
         data = build_fraud(add_reverse=False)
     assert data.edge_types == [MADE_BY, ON, AT, OWNS, KNOWS]
     assert pairs(data, KNOWS) == [(1, 2), (3, 4)]
@@ -598,7 +600,7 @@ def test_from_dgl_import_error_when_dgl_breaks_on_import(monkeypatch):
 
 
 class _FakeDGLGraph:
-    """The slice of the DGLGraph API that PyG's from_dgl and build.from_dgl read."""
+    """The slice of the DGLGraph API that PyG's from_dgl and from_dgl read."""
 
     def __init__(self, edges, num_nodes, ndata):
         self._edges = edges
@@ -683,6 +685,6 @@ def test_from_dgl_with_real_dgl():
 
 
 def test_logs_dropped_duplicates(caplog):
-    with caplog.at_level(logging.INFO, logger=build.__name__):
+    with caplog.at_level(logging.INFO, logger=assemble.__name__):
         build_fraud()
     assert "dropped 1 duplicate edges" in caplog.text
