@@ -295,12 +295,13 @@ def validate_graph(data: HeteroData, *, require_labels: bool = True) -> HeteroDa
             edge type, the offending value and index, and the allowed range.
 
     Example:
+        >>> from hetero_imb.data.datasets.synthetic import make_synthetic
         >>> data = make_synthetic(seed=0)
         >>> data["item"].y[3] = 9
         >>> validate_graph(data)
         Traceback (most recent call last):
         ...
-        GraphValidationError: label 9 at item node 3 is out of range [0, 3] (-1 = unlabelled); ...
+        hetero_imb.data.validate.GraphValidationError: label 9 at item node 3 is out of range [0, 3] (-1 = unlabelled); 1 of 300 labels are out of range
     """
     if not isinstance(data, HeteroData):
         raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")

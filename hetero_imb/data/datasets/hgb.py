@@ -210,9 +210,10 @@ class HGBFreebaseLoader(DatasetLoader):
 
     Takes no options. See the module docstring for the graph's layout.
 
-    Example:
+    Example (skipped in doctests: it needs ``node.dat`` and ``link.dat``, which the
+    local mirror lacks):
         >>> from hetero_imb.data.datasets import load
-        >>> data = load("freebase-hgb")  # doctest: +SKIP  (needs node.dat, link.dat)
+        >>> data = load("freebase-hgb")  # doctest: +SKIP
         >>> data["book"].num_nodes  # doctest: +SKIP
         40402
     """
