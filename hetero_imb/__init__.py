@@ -24,8 +24,10 @@ __version__ = "0.1.0"
 
 from .balancing.losses import LOSSES, BalancedLoss, build_loss
 from .balancing.samplers import SAMPLERS, EmbeddingSampler
-from .data.build import from_dgl, from_networkx, from_pandas
 from .data.datasets import DATASETS, DatasetLoader, load
+from .data.from_dgl import from_dgl
+from .data.from_networkx import from_networkx
+from .data.from_pandas import from_pandas
 from .data.imbalance import make_imbalance
 from .data.splits import official_split, stratified_kfold, stratified_split
 from .data.validate import GraphValidationError, validate_graph

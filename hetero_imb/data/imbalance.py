@@ -252,22 +252,8 @@ def make_imbalance(
     if ratio is not None:
         ratio = _check_ratio(ratio)
     target, y, names = _check_graph(data)
-    store = data[target]
-
-    if mode == "mask":
-        train_mask = store.get("train_mask")
-        if train_mask is None:
-            raise ValueError(
-                f"make_imbalance(mode='mask') needs a 'train_mask' on node type {target!r}; "
-                "call hetero_imb.stratified_split(data) first"
-            )
-        pool = train_mask.bool() & (y >= 0)
-        where = "training nodes (train_mask)"
-    else:
-        pool = y >= 0
-        where = "labelled nodes"
+    pool, where = _pool(data, target, y, mode)
     before = class_counts(data, pool)
-
     if ratio is not None:
         requested = [int(n) for n in profile_fn(before, ratio)]
     else:
@@ -277,29 +263,8 @@ def make_imbalance(
             raise ValueError(
                 f"class {names[c]!r} ({c}): requested {want} {where} but only {have} are available"
             )
-
-    gen = torch.Generator().manual_seed(seed)
-    chosen = []
-    for c in range(len(names)):
-        index = torch.nonzero(pool & (y == c)).flatten()
-        perm = torch.randperm(index.numel(), generator=gen)
-        chosen.append(index[perm[: requested[c]]])
-    chosen_idx = torch.cat(chosen) if chosen else torch.empty(0, dtype=torch.long)
-
-    if mode == "drop":
-        keep = torch.ones(y.numel(), dtype=torch.bool)
-        keep[pool] = False
-        keep[chosen_idx] = True
-        out = _subgraph(data, target, torch.nonzero(keep).flatten())
-        after = class_counts(out)
-    else:
-        new_train = train_mask.bool().clone()
-        new_train[pool] = False
-        new_train[chosen_idx] = True
-        out = _copy_graph(data)
-        out[target].train_mask = new_train
-        after = class_counts(out, new_train)
-
+    chosen = _choose(pool, y, requested, seed)
+    out, after = _apply(data, target, pool, chosen, mode)
     out.imbalance = {
         "mode": mode,
         "profile": profile if ratio is not None else None,
@@ -311,6 +276,47 @@ def make_imbalance(
     }
     log.info("imbalance (%s): %s -> %s %s", mode, before, after, where)
     return out
+
+
+def _pool(data: HeteroData, target: str, y: Tensor, mode: str) -> tuple[Tensor, str]:
+    """The nodes ``make_imbalance`` draws from, and how messages call them."""
+    if mode == "drop":
+        return y >= 0, "labelled nodes"
+    train_mask = data[target].get("train_mask")
+    if train_mask is None:
+        raise ValueError(
+            f"make_imbalance(mode='mask') needs a 'train_mask' on node type {target!r}; "
+            "call hetero_imb.stratified_split(data) first"
+        )
+    return train_mask.bool() & (y >= 0), "training nodes (train_mask)"
+
+
+def _choose(pool: Tensor, y: Tensor, requested: list[int], seed: int) -> Tensor:
+    """Indices of ``requested[c]`` random pool nodes of each class ``c`` (seeded)."""
+    gen = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c, want in enumerate(requested):
+        index = torch.nonzero(pool & (y == c)).flatten()
+        perm = torch.randperm(index.numel(), generator=gen)
+        chosen.append(index[perm[:want]])
+    return torch.cat(chosen) if chosen else torch.empty(0, dtype=torch.long)
+
+
+def _apply(
+    data: HeteroData, target: str, pool: Tensor, chosen: Tensor, mode: str
+) -> tuple[HeteroData, list[int]]:
+    """The new graph keeping only ``chosen`` of the ``pool``, and its class counts."""
+    if mode == "drop":
+        keep = ~pool
+        keep[chosen] = True
+        out = _subgraph(data, target, torch.nonzero(keep).flatten())
+        return out, class_counts(out)
+    new_train = data[target].train_mask.bool().clone()
+    new_train[pool] = False
+    new_train[chosen] = True
+    out = _copy_graph(data)
+    out[target].train_mask = new_train
+    return out, class_counts(out, new_train)
 
 
 def _forms() -> str:

@@ -12,17 +12,16 @@ import hashlib
 import json
 import logging
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pooch
 import torch
 from torch_geometric.data import HeteroData
 
 from ... import paths
-from ..._io import atomic_write, sha256_file
+from ..._io import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class DatasetLoader:
             raise DatasetFileError(
                 f"{self.raw_folder}/{name} has no download URL" + self._hint_suffix()
             )
-        download_file(spec.url, dest)
+        download_file(spec.url, dest, spec.sha256)
 
     # ------------------------------------------------------------- machinery
     def cache_options(self) -> dict[str, Any]:
@@ -164,7 +163,7 @@ def _verify(path: Path, expected: str) -> None:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     digest = _VERIFIED.get(key)
     if digest is None:
-        digest = sha256_file(path)
+        digest = pooch.file_hash(str(path), alg="sha256")
         _VERIFIED[key] = digest
     if digest != expected:
         raise DatasetFileError(
@@ -174,19 +173,53 @@ def _verify(path: Path, expected: str) -> None:
         )
 
 
-def download_file(url: str, dest: Path, timeout: float = 60.0) -> None:
-    """Download ``url`` to ``dest`` atomically; raise ``DatasetFileError`` on failure."""
+def download_file(
+    url: str,
+    dest: Path,
+    sha256: str | None = None,
+    *,
+    downloader: Any = None,
+    timeout: float = 60.0,
+) -> Path:
+    """Download ``url`` to ``dest`` with :func:`pooch.retrieve`.
+
+    Pooch streams into a temporary file beside ``dest`` and moves it into place only
+    once the whole file has arrived and matches ``sha256``; an interrupted or corrupt
+    download leaves nothing at ``dest``.
+
+    Args:
+        url: Where to fetch the file.
+        dest: Destination path (its folder is created).
+        sha256: Expected hex digest, or ``None`` to accept any content.
+        downloader: A pooch downloader ``(url, output_file, pooch)``; default
+            :class:`pooch.HTTPDownloader` without a progress bar.
+        timeout: Seconds to wait for the server (default downloader only).
+
+    Returns:
+        ``dest``.
+
+    Raises:
+        DatasetFileError: the download failed or the checksum did not match; the
+            message names the URL and the destination.
+    """
+    import requests  # pooch's own HTTP client; imported only when downloading
+
+    dest = Path(dest)
     log.info("downloading %s -> %s", url, dest)
-
-    def writer(tmp: Path) -> None:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
-            while block := response.read(1 << 20):
-                out.write(block)
-
+    if downloader is None:
+        downloader = pooch.HTTPDownloader(progressbar=False, timeout=timeout)
     try:
-        atomic_write(dest, writer)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        fetched = pooch.retrieve(
+            url,
+            known_hash=None if sha256 is None else f"sha256:{sha256}",
+            fname=dest.name,
+            path=dest.parent,
+            downloader=downloader,
+            progressbar=False,
+        )
+    except (requests.RequestException, OSError, ValueError) as err:
         raise DatasetFileError(f"could not download {url} to {dest}: {err}") from err
+    return Path(fetched)
 
 
 def load_processed(

@@ -205,6 +205,8 @@ def build_freebase(raw: dict[str, Path]) -> HeteroData:
         forward = ("movie", rel, node_type)
         backward = (node_type, f"rev_{rel}", "movie")
         data[forward].edge_index = edge_index
+        # the reverse right after its relation; ToUndirected(merge=False) gives the same
+        # edges but appends every reverse at the end, renumbering R-GCN's relations
         data[backward].edge_index = edge_index.flip(0)
         metapaths.append([forward, backward])
     data.target_node_type = "movie"

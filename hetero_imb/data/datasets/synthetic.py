@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from . import DATASETS
@@ -44,44 +45,10 @@ def make_synthetic(
         The graph with ``y`` on ``item``, reverse relations, and meta-paths
         item-user-item and item-tag-item.
     """
-    if num_items < len(class_weights):
-        raise ValueError(
-            f"num_items must be at least the number of classes ({len(class_weights)}), "
-            f"got {num_items}"
-        )
-    if not 0.0 <= homophily <= 1.0:
-        raise ValueError(f"homophily must be in [0, 1], got {homophily}")
+    probs = _class_probs(num_items, class_weights, homophily)
     gen = torch.Generator().manual_seed(seed)
-    probs = torch.tensor(class_weights, dtype=torch.float)
-    if (probs <= 0).any():
-        raise ValueError(f"class_weights must all be positive, got {list(class_weights)}")
-    probs = probs / probs.sum()
+    y = _draw_labels(probs, num_items, gen)
     num_classes = len(probs)
-    y = torch.multinomial(probs, num_items, replacement=True, generator=gen)
-    # guarantee every class a few members so splits are possible
-    for c in range(num_classes):
-        need = max(0, 5 - int((y == c).sum()))
-        if need:
-            idx = torch.randperm(num_items, generator=gen)[:need]
-            y[idx] = c
-    user_comm = torch.arange(num_users) % num_classes
-    tag_comm = torch.arange(num_tags) % num_classes
-
-    def link(comm: torch.Tensor, per_item: int) -> torch.Tensor:
-        src, dst = [], []
-        members = [torch.nonzero(comm == c).flatten() for c in range(num_classes)]
-        for i in range(num_items):
-            for _ in range(per_item):
-                if torch.rand(1, generator=gen).item() < homophily and len(members[y[i]]):
-                    pool = members[int(y[i])]
-                    j = pool[torch.randint(len(pool), (1,), generator=gen)].item()
-                else:
-                    j = torch.randint(len(comm), (1,), generator=gen).item()
-                src.append(i)
-                dst.append(j)
-        edge_index = torch.tensor([src, dst], dtype=torch.long)
-        return torch.unique(edge_index, dim=1)
-
     data = HeteroData()
     data["item"].num_nodes = num_items
     data["item"].y = y
@@ -92,12 +59,15 @@ def make_synthetic(
     data["user"].num_nodes = num_users
     data["user"].x = torch.randn(num_users, 4, generator=gen)
     data["tag"].num_nodes = num_tags
-    bought = link(user_comm, 3)
-    tagged = link(tag_comm, 2)
-    data["item", "bought_by", "user"].edge_index = bought
-    data["user", "rev_bought_by", "item"].edge_index = bought.flip(0)
-    data["item", "tagged", "tag"].edge_index = tagged
-    data["tag", "rev_tagged", "item"].edge_index = tagged.flip(0)
+    # reverses written beside each relation: ToUndirected would append them after all
+    # relations, changing the edge-type order that seeds per-relation parameters
+    for rel, dst, num, per_item in (
+        ("bought_by", "user", num_users, 3),
+        ("tagged", "tag", num_tags, 2),
+    ):
+        edge_index = _link(y, torch.arange(num) % num_classes, per_item, homophily, gen)
+        data["item", rel, dst].edge_index = edge_index
+        data[dst, f"rev_{rel}", "item"].edge_index = edge_index.flip(0)
     data.target_node_type = "item"
     data.class_names = [f"class_{c}" for c in range(num_classes)]
     data.metapaths = [
@@ -106,6 +76,48 @@ def make_synthetic(
     ]
     data.name = "synthetic"
     return data
+
+
+def _class_probs(num_items: int, class_weights: Sequence[float], homophily: float) -> Tensor:
+    """The normalised class frequencies, after checking the arguments."""
+    if num_items < len(class_weights):
+        raise ValueError(
+            f"num_items must be at least the number of classes ({len(class_weights)}), "
+            f"got {num_items}"
+        )
+    if not 0.0 <= homophily <= 1.0:
+        raise ValueError(f"homophily must be in [0, 1], got {homophily}")
+    probs = torch.tensor(class_weights, dtype=torch.float)
+    if (probs <= 0).any():
+        raise ValueError(f"class_weights must all be positive, got {list(class_weights)}")
+    return probs / probs.sum()
+
+
+def _draw_labels(probs: Tensor, num_items: int, gen: torch.Generator) -> Tensor:
+    """Item labels drawn from ``probs``; every class gets at least 5 items (for splits)."""
+    y = torch.multinomial(probs, num_items, replacement=True, generator=gen)
+    for c in range(len(probs)):
+        need = max(0, 5 - int((y == c).sum()))
+        if need:
+            idx = torch.randperm(num_items, generator=gen)[:need]
+            y[idx] = c
+    return y
+
+
+def _link(y: Tensor, comm: Tensor, per_item: int, homophily: float, gen: torch.Generator) -> Tensor:
+    """``per_item`` edges from each item, to its own community with prob. ``homophily``."""
+    src, dst = [], []
+    members = [torch.nonzero(comm == c).flatten() for c in range(int(y.max()) + 1)]
+    for i in range(len(y)):
+        for _ in range(per_item):
+            if torch.rand(1, generator=gen).item() < homophily and len(members[y[i]]):
+                pool = members[int(y[i])]
+                j = pool[torch.randint(len(pool), (1,), generator=gen)].item()
+            else:
+                j = torch.randint(len(comm), (1,), generator=gen).item()
+            src.append(i)
+            dst.append(j)
+    return torch.unique(torch.tensor([src, dst], dtype=torch.long), dim=1)
 
 
 @DATASETS.register("synthetic")
