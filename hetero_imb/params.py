@@ -25,7 +25,7 @@ Example:
     >>> validate_params({"gamma": -1}, spec, owner="loss 'focal'")
     Traceback (most recent call last):
     ...
-    hetero_imb.params.ParamError: loss 'focal': gamma must be a float >= 0, got -1.0
+    hetero_imb.params.ParamError: loss 'focal': gamma must be a float >= 0, got -1
 """
 
 from __future__ import annotations

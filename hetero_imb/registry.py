@@ -56,7 +56,6 @@ class Registry(Generic[T]):
         kind: What the registry holds ("dataset", "model", ...), used in error messages.
 
     Example:
-        >>> from hetero_imb.params import ParamSpec
         >>> WIDGETS = Registry("widget")
         >>> @WIDGETS.register("knob", summary="a knob")
         ... class Knob:
