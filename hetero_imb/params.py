@@ -52,18 +52,13 @@ _TYPE_WORDS = {
     "weights": "a weighting scheme, per-class floats or class:weight pairs",
 }
 _NUMERIC = ("float", "int", "floats", "ints")
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-_NULL = {"none", "null"}
+_TRUE, _FALSE, _NULL = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}, {"none", "null"}
 
 
 class ParamError(ValueError):
-    """A component option has an unknown name or an invalid value.
-
-    The message has one form for every component kind:
-    ``"<kind> '<name>': <parameter> must be <expected>, got <given>"``, or, for an
-    unknown option, ``"<kind> '<name>' has no parameter ... accepted parameters: ..."``.
-    """
+    """A component option has an unknown name or an invalid value; one message form for
+    every kind: ``"<kind> '<name>': <parameter> must be <expected>, got <given>"``, or
+    ``"<kind> '<name>' has no parameter ... accepted parameters: ..."``."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +96,7 @@ class ParamSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:
-            raise ValueError(
-                f"ParamSpec kind must be one of {', '.join(PARAM_KINDS)}, got {self.kind!r}"
-            )
+            raise ValueError(f"ParamSpec kind must be one of {', '.join(PARAM_KINDS)}, got {self.kind!r}")
 
     @property
     def accepts_none(self) -> bool:
@@ -130,10 +123,8 @@ class ParamSpec:
         return text + (" or none" if self.accepts_none else "")
 
     def describe(self) -> str:
-        """Type, range, default (as typed on the command line) and help on one line.
-
-        E.g. ``"float >= 0, default 2.0: focusing parameter"``.
-        """
+        """Type, range, default (as typed on a command line) and help, e.g.
+        ``"float >= 0, default 2.0: focusing parameter"``."""
         kind = self.kind
         if self.bounds():
             kind += " " + self.bounds()

@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from hetero_imb import paths
-from hetero_imb.params import ParamError
 from hetero_imb.data.datasets import DatasetFileError, facebook, load
 from hetero_imb.data.datasets.facebook import (
     EDGES,
@@ -23,6 +22,7 @@ from hetero_imb.data.datasets.facebook import (
     build_facebook,
     read_targets,
 )
+from hetero_imb.params import ParamError
 
 TARGET_CSV = (
     "id,facebook_id,page_name,page_type\n"
