@@ -1,20 +1,18 @@
-"""Declared, validated options for registered components (losses, samplers, ...).
+"""Declared, validated options for every registered component (dataset, model, loss,
+sampler, ...).
 
 A component declares its options once, as a ``dict[str, ParamSpec]``; from that one
 declaration the command line converts ``name=value`` strings (:func:`parse_params`),
-Python/YAML callers are validated and completed with defaults (:func:`validate_params`)
-and ``--help``-style listings are written (:func:`describe_params`).
+Python/YAML callers are validated and completed with defaults (:func:`validate_params`,
+the one place where options are checked) and ``--help`` and the README list them
+(:meth:`ParamSpec.describe`).
 
-Value kinds (``ParamSpec.kind``):
-
-* ``"float"``, ``"int"``, ``"bool"`` (``true/false/yes/no/on/off/1/0``), ``"str"``;
-* ``"floats"``: a list of floats, written ``1,2.5,3``;
-* ``"strs"``: a list of strings, written ``politician,tvshow``;
-* ``"weights"``: per-class weights, written as a scheme name (``balanced``), a list
-  of per-class floats (``1,2,3,4``) or ``class:weight`` pairs
-  (``politician:4,tvshow:1``; a key is a class name or a class index). Parsed to a
-  ``str``, a ``list[float]`` or a ``dict[str, float]``; the owner resolves names.
-
+Value kinds (``ParamSpec.kind``): ``"float"``, ``"int"``, ``"bool"``
+(``true/false/yes/no/on/off/1/0``), ``"str"``, ``"path"`` (kept as a string);
+``"floats"``/``"ints"``/``"strs"``: lists, written ``1,2.5,3``; ``"weights"``: per-class
+weights, written as a scheme name (``balanced``), per-class floats (``1,2,3,4``) or
+``class:weight`` pairs (``politician:4,tvshow:1``), parsed to a ``str``, a
+``list[float]`` or a ``dict[str, float]`` (the owner resolves class names).
 A parameter is *nullable* when its default is ``None`` (or ``nullable=True``); then
 ``none``/``null`` on the command line gives ``None``.
 
@@ -24,6 +22,10 @@ Example:
     {'gamma': 1.5}
     >>> validate_params({}, spec, owner="loss 'focal'")
     {'gamma': 2.0}
+    >>> validate_params({"gamma": -1}, spec, owner="loss 'focal'")
+    Traceback (most recent call last):
+    ...
+    hetero_imb.params.ParamError: loss 'focal': gamma must be a float >= 0, got -1
 """
 
 from __future__ import annotations
@@ -31,28 +33,32 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-PARAM_KINDS = ("float", "int", "bool", "str", "floats", "strs", "weights")
+PARAM_KINDS = ("float", "int", "bool", "str", "path", "floats", "ints", "strs", "weights")
 
 _TYPE_WORDS = {
     "float": "a float",
     "int": "an integer",
     "bool": "a boolean (true/false)",
     "str": "a string",
+    "path": "a file or folder path",
     "floats": "a comma-separated list of floats",
+    "ints": "a comma-separated list of integers",
     "strs": "a comma-separated list of names",
     "weights": "a weighting scheme, per-class floats or class:weight pairs",
 }
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-_NULL = {"none", "null"}
+_NUMERIC = ("float", "int", "floats", "ints")
+_TRUE, _FALSE, _NULL = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}, {"none", "null"}
 
 
 class ParamError(ValueError):
-    """A component option has an unknown name or an invalid value."""
+    """A component option has an unknown name or an invalid value; one message form for
+    every kind: ``"<kind> '<name>': <parameter> must be <expected>, got <given>"``, or
+    ``"<kind> '<name>' has no parameter ... accepted parameters: ..."``."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,18 @@ class ParamSpec:
         default: The value used when the option is not given.
         help: One line for listings and ``--help``.
         choices: Accepted strings (kind ``"str"``; for ``"weights"``, the scheme names).
-        low: Smallest accepted value (kinds ``"float"``/``"int"``), inclusive unless
-            ``low_open``.
+        low: Smallest accepted value (kinds ``"float"``/``"int"``, and every item of
+            ``"floats"``/``"ints"``), inclusive unless ``low_open``.
         high: Largest accepted value, inclusive unless ``high_open``.
         low_open: Exclude ``low`` itself.
         high_open: Exclude ``high`` itself.
         nullable: Whether ``None`` is accepted (default: when ``default`` is ``None``).
+
+    Example:
+        >>> ParamSpec("int", 64, "width of every layer", low=1).describe()
+        'int >= 1, default 64: width of every layer'
+        >>> ParamSpec("float", 0.5, "dropout rate", low=0.0, high=1.0, high_open=True).expected()
+        'a float >= 0 and < 1'
     """
 
     kind: str
@@ -84,42 +96,87 @@ class ParamSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:
-            raise ValueError(
-                f"ParamSpec kind must be one of {', '.join(PARAM_KINDS)}, got {self.kind!r}"
-            )
+            raise ValueError(f"ParamSpec kind must be one of {', '.join(PARAM_KINDS)}, got {self.kind!r}")
 
     @property
     def accepts_none(self) -> bool:
         """Whether ``None`` is a valid value."""
         return self.default is None if self.nullable is None else self.nullable
 
-    def describe(self) -> str:
-        """E.g. ``"float >= 0, default 2.0: focusing parameter"``."""
-        kind = self.kind
-        bounds = []
+    def bounds(self) -> str:
+        """The range as text, e.g. ``">= 0 and < 1"`` (``""`` when unbounded)."""
+        parts = []
         if self.low is not None:
-            bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
         if self.high is not None:
-            bounds.append(f"{'<' if self.high_open else '<='} {self.high:g}")
-        if bounds:
-            kind += " " + " and ".join(bounds)
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return " and ".join(parts)
+
+    def expected(self) -> str:
+        """What a valid value is, for messages (e.g. ``"an integer >= 1"``)."""
+        if self.kind == "str" and self.choices:
+            text = "one of " + ", ".join(self.choices)
+        else:
+            text = _TYPE_WORDS[self.kind]
+            if self.bounds():
+                text += (", each " if self.kind in ("floats", "ints") else " ") + self.bounds()
+        return text + (" or none" if self.accepts_none else "")
+
+    def describe(self) -> str:
+        """Type, range, default (as typed on a command line) and help, e.g.
+        ``"float >= 0, default 2.0: focusing parameter"``."""
+        kind = self.kind
+        if self.bounds():
+            kind += " " + self.bounds()
         if self.choices:
             kind += " (" + "|".join(self.choices) + ")"
-        return f"{kind}, default {self.default!r}: {self.help}"
+        if self.accepts_none:
+            kind += " or none"
+        return f"{kind}, default {format_value(self.default)}: {self.help}"
+
+
+def format_value(value: Any) -> str:
+    """``value`` as it is written on the command line (``none``, ``true``, ``1,2``).
+
+    Example:
+        >>> format_value((0.6, 0.4)), format_value(None), format_value(False)
+        ('0.6,0.4', 'none', 'false')
+    """
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return ",".join(format_value(v) for v in value)
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}:{format_value(v)}" for k, v in value.items())
+    return str(value)
 
 
 def describe_params(spec: Mapping[str, ParamSpec], indent: str = "  ") -> str:
-    """One line per option: ``name (kind, default ...): help``; ``"(no parameters)"`` if none."""
+    """One line per option: ``name: kind range, default ...: help``; ``"(no parameters)"`` if none.
+
+    Example:
+        >>> print(describe_params({"k": ParamSpec("int", 3, "neighbours", low=1)}))
+          k: int >= 1, default 3: neighbours
+    """
     if not spec:
         return f"{indent}(no parameters)"
     return "\n".join(f"{indent}{name}: {p.describe()}" for name, p in spec.items())
 
 
-def _unknown(name: str, spec: Mapping[str, ParamSpec], owner: str) -> ParamError:
-    accepted = ", ".join(spec) if spec else "(none)"
-    close = difflib.get_close_matches(name, list(spec), n=1)
+def unknown_param_error(name: str, accepted: Iterable[str], owner: str) -> ParamError:
+    """The error for an option ``owner`` does not declare: lists every ``accepted`` one.
+
+    Example:
+        >>> print(unknown_param_error("gama", ["gamma", "alpha"], "loss 'focal'"))
+        loss 'focal' has no parameter 'gama' (did you mean 'gamma'?); accepted parameters: gamma, alpha
+    """
+    accepted = list(accepted)
+    close = difflib.get_close_matches(name, accepted, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ParamError(f"{owner} has no parameter {name!r}{hint}; accepted parameters: {accepted}")
+    listed = ", ".join(accepted) if accepted else "(none)"
+    return ParamError(f"{owner} has no parameter {name!r}{hint}; accepted parameters: {listed}")
 
 
 def _split_list(text: str) -> list[str]:
@@ -129,34 +186,32 @@ def _split_list(text: str) -> list[str]:
     return items
 
 
+def _must(name: str, p: ParamSpec, given: Any) -> ValueError:
+    return ValueError(f"{name} must be {p.expected()}, got {given!r}")
+
+
 def _parse_string(name: str, text: str, p: ParamSpec) -> Any:
     """Convert the command-line string ``text``; raise ``ValueError(reason)`` on failure."""
     stripped = text.strip()
     if p.accepts_none and stripped.lower() in _NULL:
         return None
-    must = f"{name} must be {_TYPE_WORDS[p.kind]}"
+    if p.kind == "weights":
+        return _parse_weights(name, stripped, p)
     try:
         if p.kind == "float":
             return float(stripped)
         if p.kind == "int":
             return int(stripped)
         if p.kind == "bool":
-            low = stripped.lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
+            if stripped.lower() in _TRUE | _FALSE:
+                return stripped.lower() in _TRUE
             raise ValueError(stripped)
-        if p.kind == "str":
+        if p.kind in ("str", "path"):
             return stripped
-        if p.kind == "floats":
-            return [float(v) for v in _split_list(stripped)]
-        if p.kind == "strs":
-            return _split_list(stripped)
+        convert = {"floats": float, "ints": int, "strs": str}[p.kind]
+        return [convert(v) for v in _split_list(stripped)]
     except ValueError:
-        raise ValueError(must) from None
-    # weights
-    return _parse_weights(name, stripped, p)
+        raise _must(name, p, stripped) from None
 
 
 def _parse_weights(name: str, text: str, p: ParamSpec) -> Any:
@@ -165,7 +220,7 @@ def _parse_weights(name: str, text: str, p: ParamSpec) -> Any:
         f"{name} must be "
         + (f"one of {schemes}, " if schemes else "")
         + "a comma-separated list of per-class floats (e.g. 1,2,3) or class:weight pairs "
-        "(e.g. politician:4,tvshow:1)"
+        f"(e.g. politician:4,tvshow:1), got {text!r}"
     )
     try:
         items = _split_list(text)
@@ -179,7 +234,7 @@ def _parse_weights(name: str, text: str, p: ParamSpec) -> Any:
             if not sep or not key:
                 raise ValueError(f"{usage}; bad pair {item!r}")
             if key in mapping:
-                raise ValueError(f"{name} lists class {key!r} twice")
+                raise ValueError(f"{name} lists class {key!r} twice, got {text!r}")
             try:
                 mapping[key] = float(value)
             except ValueError:
@@ -198,87 +253,70 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+_BAD = object()
+#: Per scalar kind: the normalised value, or ``_BAD``.
+_CONVERT = {
+    "float": lambda v: float(v) if _is_real(v) and math.isfinite(float(v)) else _BAD,
+    "int": lambda v: int(v) if _is_int(v) else _BAD,
+    "bool": lambda v: v if isinstance(v, bool) else _BAD,
+    "str": lambda v: v if isinstance(v, str) else _BAD,
+    "path": lambda v: str(v) if isinstance(v, (str, os.PathLike)) and str(v) else _BAD,
+    "name": lambda v: str(v) if isinstance(v, str) or _is_int(v) else _BAD,
+}
+_ITEM_KIND = {"floats": "float", "ints": "int", "strs": "name", "weights": "float"}
+
+
 def _check_value(name: str, value: Any, p: ParamSpec) -> Any:
     """Type-check (and normalise) an already-typed value; ``ValueError(reason)`` on failure."""
     if value is None:
         if p.accepts_none:
             return None
-        raise ValueError(f"{name} must be {_TYPE_WORDS[p.kind]}, not None")
-    if isinstance(value, str) and p.kind != "str":
+        raise _must(name, p, None)
+    if isinstance(value, str) and p.kind not in ("str", "path"):
         value = _parse_string(name, value, p)
         if value is None:
             return None
-    must = f"{name} must be {_TYPE_WORDS[p.kind]}, got {value!r}"
-    if p.kind == "float":
-        if not _is_real(value):
-            raise ValueError(must)
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-    elif p.kind == "int":
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ValueError(must)
-        value = int(value)
-    elif p.kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(must)
-    elif p.kind == "str":
-        if not isinstance(value, str):
-            raise ValueError(must)
-        if p.choices and value not in p.choices:
-            raise ValueError(f"{name} must be one of {', '.join(p.choices)}, got {value!r}")
-    elif p.kind == "floats":
-        value = _as_float_list(value, must)
-    elif p.kind == "strs":
-        if not isinstance(value, Sequence) or not value:
-            raise ValueError(must)
-        if not all(
-            isinstance(v, (str, numbers.Integral)) and not isinstance(v, bool) for v in value
-        ):
-            raise ValueError(must)
-        value = [str(v) for v in value]
-    else:  # weights
-        value = _check_weights(name, value, p, must)
-    if p.kind in ("float", "int"):
-        _check_bounds(name, value, p)
-    return value
-
-
-def _as_float_list(value: Any, must: str) -> list[float]:
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
-        value = value.tolist()  # numpy array / torch tensor
-    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
-        raise ValueError(must)
-    if not all(_is_real(v) for v in value):
-        raise ValueError(must)
-    out = [float(v) for v in value]
-    if not all(math.isfinite(v) for v in out):
-        raise ValueError(must)
+    if p.kind == "weights" and (isinstance(value, str) or isinstance(value, Mapping)):
+        return _check_weights(name, value)
+    if p.kind in _ITEM_KIND:
+        if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+            value = value.tolist()  # numpy array / torch tensor
+        if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+            raise _must(name, p, value)
+        out = [_CONVERT[_ITEM_KIND[p.kind]](v) for v in value]
+    else:
+        out = _CONVERT[p.kind](value)
+    items = out if isinstance(out, list) else [out]
+    if (
+        any(v is _BAD for v in items)
+        or (p.kind == "str" and p.choices and out not in p.choices)
+        or (p.kind in _NUMERIC and not all(_within(v, p) for v in items))
+    ):
+        raise _must(name, p, value)
     return out
 
 
-def _check_weights(name: str, value: Any, p: ParamSpec, must: str) -> Any:
+def _within(value: float, p: ParamSpec) -> bool:
+    if p.low is not None and (value <= p.low if p.low_open else value < p.low):
+        return False
+    return p.high is None or (value < p.high if p.high_open else value <= p.high)
+
+
+def _check_weights(name: str, value: str | Mapping[Any, Any]) -> Any:
     if isinstance(value, str):  # a parsed scheme name
         return value
-    if isinstance(value, Mapping):
-        out: dict[Any, float] = {}
-        for key, weight in value.items():
-            if isinstance(key, bool) or not isinstance(key, (str, numbers.Integral)):
-                raise ValueError(f"{name}: class keys must be names or indices, got {key!r}")
-            if not _is_real(weight) or not math.isfinite(float(weight)):
-                raise ValueError(
-                    f"{name}: weight of class {key!r} must be a finite float, got {weight!r}"
-                )
-            out[key if isinstance(key, str) else int(key)] = float(weight)
-        return out
-    return _as_float_list(value, must)
-
-
-def _check_bounds(name: str, value: float, p: ParamSpec) -> None:
-    if p.low is not None and (value <= p.low if p.low_open else value < p.low):
-        raise ValueError(f"{name} must be {'>' if p.low_open else '>='} {p.low:g}, got {value!r}")
-    if p.high is not None and (value >= p.high if p.high_open else value > p.high):
-        raise ValueError(f"{name} must be {'<' if p.high_open else '<='} {p.high:g}, got {value!r}")
+    out: dict[Any, float] = {}
+    for key, weight in value.items():
+        if _CONVERT["name"](key) is _BAD:
+            raise ValueError(f"{name}: class keys must be names or indices, got {key!r}")
+        if _CONVERT["float"](weight) is _BAD:
+            raise ValueError(f"{name}: weight of class {key!r} must be a finite float, got {weight!r}")
+        out[key if isinstance(key, str) else int(key)] = float(weight)
+    return out
 
 
 def parse_params(
@@ -288,24 +326,19 @@ def parse_params(
     owner: str,
     flag: str | None = None,
 ) -> dict[str, Any]:
-    """Convert command-line ``name=value`` strings into typed values.
-
-    Only the given options are returned (defaults are filled by :func:`validate_params`).
+    """Convert command-line ``name=value`` strings into typed values (only those given;
+    :func:`validate_params` fills in defaults).
 
     Args:
         pairs: Strings such as ``["gamma=2", "alpha=balanced"]``.
         spec: The component's declared options.
         owner: The component, for messages (e.g. ``"loss 'focal'"``).
-        flag: The command-line flag, for messages (e.g. ``"--loss-param"``); when
-            ``None`` the messages start with the quoted pair alone.
-
-    Returns:
-        ``{name: value}`` with values converted to the declared kinds.
+        flag: The command-line flag, for messages (e.g. ``"--loss-param"``).
 
     Raises:
-        ParamError: A string without ``=``, an option given twice, an unknown option
-            (the message lists the accepted ones) or a value of the wrong kind, e.g.
-            ``"--loss-param 'gamma=abc': gamma must be a float (loss 'focal')"``.
+        ParamError: no ``=``, an option given twice, an unknown option (the message
+            lists the accepted ones) or a bad value, e.g. ``"loss 'focal': gamma must
+            be a float >= 0, got 'abc' (--loss-param 'gamma=abc')"``.
     """
     if isinstance(pairs, str):
         raise TypeError(
@@ -313,19 +346,19 @@ def parse_params(
         )
     out: dict[str, Any] = {}
     for pair in pairs:
-        where = f"{flag} {str(pair)!r}" if flag else repr(str(pair))
+        where = f" ({flag} {str(pair)!r})" if flag else f" (from {str(pair)!r})"
         name, sep, text = str(pair).partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ParamError(f"{where}: expected name=value ({owner})")
+            raise ParamError(f"{owner}: expected name=value, got {str(pair)!r}{where}")
         if name not in spec:
-            raise ParamError(f"{where}: {_unknown(name, spec, owner)}")
+            raise ParamError(f"{unknown_param_error(name, spec, owner)}{where}")
         if name in out:
-            raise ParamError(f"{where}: {name} is given more than once ({owner})")
+            raise ParamError(f"{owner}: {name} is given more than once{where}")
         try:
             out[name] = _check_value(name, _parse_string(name, text, spec[name]), spec[name])
         except ValueError as err:
-            raise ParamError(f"{where}: {err} ({owner})") from None
+            raise ParamError(f"{owner}: {err}{where}") from None
     return out
 
 
@@ -334,8 +367,9 @@ def validate_params(
 ) -> dict[str, Any]:
     """Check keyword options against ``spec`` and fill in the defaults.
 
-    Strings are accepted for every kind and converted as on the command line, so
-    values read from YAML or typed by hand both work.
+    The one place where a component's options are checked. Strings are accepted for
+    every kind and converted as on the command line, so values read from YAML or typed
+    by hand both work.
 
     Args:
         params: ``{name: value}`` (e.g. the ``**params`` of a constructor).
@@ -348,11 +382,12 @@ def validate_params(
 
     Raises:
         ParamError: Unknown option (the message names ``owner``, the option and the
-            accepted options) or invalid value.
+            accepted options) or invalid value
+            (``"model 'rgcn': hidden must be an integer >= 1, got 0"``).
     """
     for name in params:
         if name not in spec:
-            raise _unknown(name, spec, owner)
+            raise unknown_param_error(name, spec, owner)
     out: dict[str, Any] = {}
     for name, p in spec.items():
         if name not in params:

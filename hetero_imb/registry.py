@@ -1,15 +1,39 @@
-"""One registry per kind of component (datasets, models, losses, samplers).
+"""One registry per kind of component (datasets, models, losses, samplers, ...).
 
 The CLI, the comparison runner and the README's component table read their choices
 from these registries, so a component registered once appears everywhere.
+
+Every component declares its options the same way: a ``params`` attribute holding a
+``dict[str, ParamSpec]`` (a class attribute of a loss, sampler or dataset loader; a
+field of a model's ``ModelSpec``; none means no options). The registry gives them for
+any kind and name (:meth:`Registry.params`) and validates them in one place
+(:meth:`Registry.validate`), so generic code needs no per-kind branch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from .params import ParamSpec, describe_params, parse_params, validate_params
+
 T = TypeVar("T")
+
+
+def check_spec(spec: Any, owner: str) -> dict[str, ParamSpec]:
+    """``spec`` as a dict after checking it maps option names to :class:`ParamSpec`.
+
+    Raises:
+        TypeError: ``spec`` is not a mapping of names to ``ParamSpec``.
+    """
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"{owner}: params must be a dict of ParamSpec, got {type(spec).__name__}")
+    for name, p in spec.items():
+        if not isinstance(name, str) or not isinstance(p, ParamSpec):
+            raise TypeError(
+                f"{owner}: params must map names to ParamSpec, got {name!r}: {type(p).__name__}"
+            )
+    return dict(spec)
 
 
 class UnknownComponentError(ValueError):
@@ -32,11 +56,18 @@ class Registry(Generic[T]):
         kind: What the registry holds ("dataset", "model", ...), used in error messages.
 
     Example:
-        >>> LOSSES = Registry("loss")
-        >>> @LOSSES.register("ce", summary="plain cross-entropy")
-        ... def make_ce(**kw): ...
-        >>> LOSSES.names()
-        ['ce']
+        >>> WIDGETS = Registry("widget")
+        >>> @WIDGETS.register("knob", summary="a knob")
+        ... class Knob:
+        ...     params = {"turns": ParamSpec("int", 3, "how far it turns", low=1)}
+        >>> WIDGETS.names()
+        ['knob']
+        >>> WIDGETS.validate("knob", {})
+        {'turns': 3}
+        >>> WIDGETS.validate("knob", {"turns": 0})
+        Traceback (most recent call last):
+        ...
+        hetero_imb.params.ParamError: widget 'knob': turns must be an integer >= 1, got 0
     """
 
     def __init__(self, kind: str):
@@ -51,11 +82,17 @@ class Registry(Generic[T]):
 
         Args:
             name: The public name (as typed on the command line).
-            obj: The component (a class or factory). If omitted, a decorator is returned.
+            obj: The component (a class, factory or spec). Its ``params`` attribute, if
+                any, must map option names to :class:`~hetero_imb.params.ParamSpec`.
+                If omitted, a decorator is returned.
             summary: One line for ``--help`` and the README table (defaults to the
                 component's own ``summary`` string attribute, else the first line of
                 its docstring).
             overwrite: Allow replacing an existing entry (otherwise a ``ValueError``).
+
+        Raises:
+            ValueError: ``name`` is empty or already registered.
+            TypeError: ``params`` is not a mapping of names to ``ParamSpec``.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"{self.kind} name must be a non-empty string, got {name!r}")
@@ -65,6 +102,7 @@ class Registry(Generic[T]):
                 raise ValueError(
                     f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it"
                 )
+            check_spec(getattr(component, "params", None) or {}, self.owner(name))
             self._entries[name] = component
             own = getattr(component, "summary", None)
             doc = (getattr(component, "__doc__", None) or "").strip().splitlines()
@@ -100,6 +138,48 @@ class Registry(Generic[T]):
         """The one-line description of ``name``."""
         self.get(name)
         return self._summaries[name]
+
+    def owner(self, name: str) -> str:
+        """How messages name the component: ``"<kind> '<name>'"``."""
+        return f"{self.kind} {name!r}"
+
+    def params(self, name: str) -> dict[str, ParamSpec]:
+        """The options ``name`` declares (``{}`` when it takes none).
+
+        Raises:
+            UnknownComponentError: ``name`` is not registered.
+        """
+        return dict(getattr(self.get(name), "params", None) or {})
+
+    def validate(
+        self, name: str, options: Mapping[str, Any] | None = None, parameter: str | None = None
+    ) -> dict[str, Any]:
+        """``options`` checked against ``name``'s declaration, defaults filled in.
+
+        Args:
+            name: A registered name.
+            options: ``{option: value}``; strings are converted as on the command line.
+            parameter: The flag or key that named the component, for the unknown-name
+                message (default: the kind).
+
+        Returns:
+            Every declared option with its value.
+
+        Raises:
+            UnknownComponentError: ``name`` is not registered.
+            ParamError: an unknown option (the message lists the accepted ones, with a
+                did-you-mean) or an invalid value (parameter, expected, given).
+        """
+        self.get(name, parameter)
+        return validate_params(options or {}, self.params(name), owner=self.owner(name))
+
+    def parse(self, name: str, pairs: Sequence[str], flag: str | None = None) -> dict[str, Any]:
+        """Command-line ``option=value`` strings for ``name``, converted to typed values."""
+        return parse_params(list(pairs), self.params(name), owner=self.owner(name), flag=flag)
+
+    def describe(self, name: str, indent: str = "    ") -> str:
+        """One line per option of ``name``: type, range, default and help."""
+        return describe_params(self.params(name), indent=indent)
 
     def names(self) -> list[str]:
         """Registered names, in registration order."""

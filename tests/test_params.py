@@ -46,20 +46,23 @@ def test_parse_weights_forms():
 @pytest.mark.parametrize(
     ("pair", "match"),
     [
-        ("gamma=abc", r"--sampler-param 'gamma=abc': gamma must be a float \(sampler 'demo'\)"),
-        ("k=2.5", "k must be an integer"),
-        ("normalize=maybe", r"normalize must be a boolean"),
+        (
+            "gamma=abc",
+            r"^sampler 'demo': gamma must be a float >= 0, got 'abc' \(--sampler-param 'gamma=abc'\)$",
+        ),
+        ("k=2.5", "sampler 'demo': k must be an integer >= 1, got '2.5'"),
+        ("normalize=maybe", r"normalize must be a boolean \(true/false\), got 'maybe'"),
         ("mode=max", "mode must be one of mean, sum, got 'max'"),
-        ("gamma=-1", "gamma must be >= 0, got -1.0"),
-        ("keep=0", "keep must be > 0, got 0.0"),
-        ("keep=1.5", "keep must be <= 1, got 1.5"),
-        ("gamma=nan", "gamma must be a finite number"),
-        ("k=none", "k must be an integer"),
-        ("rates=1,,2", "rates must be a comma-separated list of floats"),
+        ("gamma=-1", "gamma must be a float >= 0, got -1.0"),
+        ("keep=0", "keep must be a float > 0 and <= 1, got 0.0"),
+        ("keep=1.5", "keep must be a float > 0 and <= 1, got 1.5"),
+        ("gamma=nan", "gamma must be a float >= 0, got nan"),
+        ("k=none", "k must be an integer >= 1, got 'none'"),
+        ("rates=1,,2", "rates must be a comma-separated list of floats or none, got '1,,2'"),
         ("weights=inverse", "weights must be one of balanced, none, a comma-separated list"),
         ("weights=a:x", "'x' in 'a:x' is not a float"),
         ("weights=a:1,a:2", "lists class 'a' twice"),
-        ("gamma", r"--sampler-param 'gamma': expected name=value"),
+        ("gamma", r"sampler 'demo': expected name=value, got 'gamma' \(--sampler-param 'gamma'\)"),
         (
             "gama=2",
             r"sampler 'demo' has no parameter 'gama' \(did you mean 'gamma'\?\); accepted parameters: gamma, keep, k",
@@ -109,10 +112,12 @@ def test_validate_fills_defaults_and_normalises():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"gamma": True}, "sampler 'demo': gamma must be a float, got True"),
-        ({"k": 1.0}, "k must be an integer, got 1.0"),
+        ({"gamma": True}, "^sampler 'demo': gamma must be a float >= 0, got True$"),
+        ({"k": 1.0}, "^sampler 'demo': k must be an integer >= 1, got 1.0$"),
+        ({"k": 0}, "^sampler 'demo': k must be an integer >= 1, got 0$"),
         ({"normalize": 1}, "normalize must be a boolean"),
-        ({"gamma": None}, "gamma must be a float, not None"),
+        ({"gamma": None}, "gamma must be a float >= 0, got None"),
+        ({"rates": [1.0, "x"]}, r"rates must be a comma-separated list of floats or none"),
         ({"weights": {"a": "x"}}, "weight of class 'a' must be a finite float"),
         ({"zzz": 1}, "sampler 'demo' has no parameter 'zzz'; accepted parameters"),
     ],
@@ -125,6 +130,7 @@ def test_validate_errors(params, match):
 def test_describe_and_bad_kind():
     text = describe_params(SPEC)
     assert "  gamma: float >= 0, default 2.0: focusing" in text.splitlines()
+    assert "  mode: str (mean|sum), default mean: reduction" in text.splitlines()
     assert "  keep: float > 0 and <= 1, default 0.5: fraction" in text.splitlines()
     assert describe_params({}) == "  (no parameters)"
     with pytest.raises(ValueError, match="kind must be one of float, int"):
@@ -133,6 +139,49 @@ def test_describe_and_bad_kind():
 
 def test_parse_without_flag_quotes_the_pair():
     with pytest.raises(
-        ParamError, match=r"^'gamma=abc': gamma must be a float \(sampler 'demo'\)$"
+        ParamError,
+        match=r"^sampler 'demo': gamma must be a float >= 0, got 'abc' \(from 'gamma=abc'\)$",
     ):
         parse_params(["gamma=abc"], SPEC, owner=OWNER)
+
+
+LISTS = {
+    "widths": ParamSpec("ints", [10, 10], "neighbours per hop", low=1),
+    "shares": ParamSpec("floats", (0.5, 0.5), "class shares", low=0.0, low_open=True),
+    "folder": ParamSpec("path", None, "cache folder"),
+    "depth": ParamSpec("int", 8, "feature width", low=0, nullable=True),
+}
+
+
+def test_int_lists_paths_and_nullable_with_default():
+    from pathlib import Path
+
+    assert parse_params(["widths=5, 3", "folder=/tmp/x", "depth=none"], LISTS, owner=OWNER) == {
+        "widths": [5, 3], "folder": "/tmp/x", "depth": None,
+    }
+    out = validate_params({"widths": np.array([4]), "folder": Path("/tmp/y")}, LISTS, owner=OWNER)
+    assert out == {"widths": [4], "shares": (0.5, 0.5), "folder": "/tmp/y", "depth": 8}
+    with pytest.raises(ParamError, match=r"widths must be a comma-separated list of integers, each >= 1, got \[3, 0\]"):
+        validate_params({"widths": [3, 0]}, LISTS, owner=OWNER)
+    with pytest.raises(ParamError, match=r"widths must be .* integers, each >= 1, got '3,x'"):
+        validate_params({"widths": "3,x"}, LISTS, owner=OWNER)
+    with pytest.raises(ParamError, match=r"shares must be .* floats, each > 0, got \[0.5, 0\]"):
+        validate_params({"shares": [0.5, 0]}, LISTS, owner=OWNER)
+    with pytest.raises(ParamError, match="folder must be a file or folder path or none, got 3"):
+        validate_params({"folder": 3}, LISTS, owner=OWNER)
+
+
+def test_describe_shows_range_default_as_typed_and_none():
+    lines = describe_params(LISTS).splitlines()
+    assert "  widths: ints >= 1, default 10,10: neighbours per hop" in lines
+    assert "  folder: path or none, default none: cache folder" in lines
+    assert "  depth: int >= 0 or none, default 8: feature width" in lines
+    assert ParamSpec("bool", False, "x").describe() == "bool, default false: x"
+
+
+def test_expected_names_type_range_and_choices():
+    assert ParamSpec("int", 1, "x", low=1).expected() == "an integer >= 1"
+    assert ParamSpec("str", "a", "x", choices=("a", "b")).expected() == "one of a, b"
+    assert ParamSpec("floats", None, "x", low=0.0).expected() == (
+        "a comma-separated list of floats, each >= 0 or none"
+    )

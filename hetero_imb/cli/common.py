@@ -1,8 +1,14 @@
-"""Argument-parsing pieces shared by the ``train`` and ``compare`` command lines."""
+"""Argument-parsing pieces shared by the ``train`` and ``compare`` command lines.
+
+``--help`` lists every registered component of every kind with its parameters (type,
+range, default, help), rendered from the same ``ParamSpec`` declarations that
+validate them, so the listing cannot drift from what is accepted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,12 +16,20 @@ from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.datasets import DATASETS
 from ..models import MODELS
-from ..params import parse_params
 from ..registry import Registry
+
+#: Every kind of component, in the order of the data flow, with the flag that names
+#: one and the flag that sets its parameters. A new kind is one more line here.
+COMPONENT_KINDS: tuple[tuple[Registry[Any], str, str], ...] = (
+    (DATASETS, "--dataset", "--dataset-option"),
+    (MODELS, "--model", "--model-param"),
+    (LOSSES, "--loss", "--loss-param"),
+    (SAMPLERS, "--sampler", "--sampler-param"),
+)
 
 
 def choices_help(registry: Registry[Any]) -> str:
-    """``name: summary`` lines of a registry for ``--help``."""
+    """``name (summary)`` entries of a registry, for one-line help."""
     return "; ".join(f"{n} ({registry.summary(n)})" if registry.summary(n) else n for n in registry)
 
 
@@ -23,9 +37,7 @@ def component_params(registry: Registry[Any], name: str, pairs: Sequence[str] | 
     """Parse ``name=value`` pairs against the parameters a component declares."""
     if not pairs:
         return {}
-    component = registry.get(name)
-    spec = getattr(component, "params", {}) or {}
-    return parse_params(list(pairs), spec, owner=f"{registry.kind} {name!r}", flag=flag)
+    return registry.parse(name, list(pairs), flag=flag)
 
 
 def parse_key_values(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
@@ -41,9 +53,45 @@ def parse_key_values(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
+def components_help() -> str:
+    """Every registered component of every kind, each with its parameters.
+
+    Example:
+        >>> "  rgcn: R-GCN" in components_help()
+        True
+        >>> "    hidden: int >= 1, default 64: width of the hidden layers" in components_help()
+        True
+    """
+    blocks = ["components and their parameters (type range, default: meaning):"]
+    for registry, flag, param_flag in COMPONENT_KINDS:
+        lines = [f"{registry.kind} ({flag} NAME; parameters with {param_flag} NAME=VALUE):"]
+        for name in registry:
+            summary = registry.summary(name)
+            lines.append(f"  {name}: {summary}" if summary else f"  {name}")
+            lines.append(registry.describe(name, indent="    "))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions and flag help as usual; keeps multi-line text (the component
+    listing) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" not in text:
+            return super()._fill_text(text, width, indent)
+        out = []
+        for line in text.splitlines():
+            lead = indent + " " * (len(line) - len(line.lstrip()))
+            out.append(textwrap.fill(line.strip(), width, initial_indent=lead,
+                                     subsequent_indent=lead + "    ") if line.strip() else "")
+        return "\n".join(out)
+
+
 def add_component_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags naming registered components, with their choices in ``--help``."""
-    parser.add_argument("--dataset", metavar="NAME", help="one of: " + choices_help(DATASETS))
-    parser.add_argument("--model", metavar="NAME", help="one of: " + choices_help(MODELS))
-    parser.add_argument("--loss", metavar="NAME", help="one of: " + choices_help(LOSSES))
-    parser.add_argument("--sampler", metavar="NAME", help="one of: " + choices_help(SAMPLERS))
+    """Flags naming registered components; ``--help`` lists each with its parameters."""
+    for registry, flag, _ in COMPONENT_KINDS:
+        parser.add_argument(flag, metavar="NAME",
+                            help=f"one of: {', '.join(registry)} (see below)")
+    parser.formatter_class = _HelpFormatter
+    parser.epilog = "\n\n".join(filter(None, [parser.epilog, components_help()]))

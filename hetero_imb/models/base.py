@@ -7,14 +7,15 @@ drive them all without knowing any model's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
+from ..params import ParamSpec
 from ..registry import Registry
 
 
@@ -78,74 +79,179 @@ class NodeClassifier(nn.Module):
         return self.classify(self.embed(data))
 
 
-#: Hyper-parameters every model accepts, with the loop's generic defaults.
-COMMON_DEFAULTS: dict[str, Any] = {
-    "hidden": 64,
-    "num_layers": 2,
-    "dropout": 0.5,
-    "lr": 0.01,
-    "weight_decay": 5e-4,
+#: Settings every model trained in the loop accepts, with the loop's generic defaults.
+COMMON_PARAMS: dict[str, ParamSpec] = {
+    "hidden": ParamSpec("int", 64, "width of the hidden layers", low=1),
+    "num_layers": ParamSpec("int", 2, "number of layers", low=1),
+    "dropout": ParamSpec("float", 0.5, "dropout rate", low=0.0, high=1.0, high_open=True),
+    "lr": ParamSpec("float", 0.01, "learning rate (Adam)", low=0.0, low_open=True),
+    "weight_decay": ParamSpec("float", 5e-4, "weight decay (Adam)", low=0.0),
 }
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A registered model: how to build its encoder and its default settings.
-
-    Args:
-        builder: ``builder(data, *, hidden, num_layers, dropout, seed, **extra) -> Encoder``.
-        defaults: Overrides of :data:`COMMON_DEFAULTS` plus model-specific settings
-            (for instance ``heads`` for GAT). ``lr`` and ``weight_decay`` are read by
-            the training loop, the rest are passed to ``builder``.
-        summary: One line for ``--help`` and the README.
-        kind: ``"neural"`` (trained by the loop) or ``"features"`` (a feature-only
-            estimator such as XGBoost, fitted by its own ``fit``).
-    """
-
-    builder: Callable[..., Any]
-    defaults: dict[str, Any] = field(default_factory=dict)
-    summary: str = ""
-    kind: str = "neural"
-
-    def settings(self, **overrides: Any) -> dict[str, Any]:
-        """Defaults merged with ``overrides`` (``None`` values are ignored)."""
-        merged = {**COMMON_DEFAULTS, **self.defaults}
-        unknown = sorted(k for k in overrides if k not in merged)
-        if unknown:
-            name = self.summary or "this model"
-            raise ValueError(
-                f"unknown model setting(s) {unknown} for {name}; accepted: {sorted(merged)}"
-            )
-        merged.update({k: v for k, v in overrides.items() if v is not None})
-        return merged
-
-
-MODELS: Registry[ModelSpec] = Registry("model")
+#: The defaults of :data:`COMMON_PARAMS`.
+COMMON_DEFAULTS: dict[str, Any] = {name: p.default for name, p in COMMON_PARAMS.items()}
 
 #: Settings that belong to the optimiser, not to the encoder builder.
 OPTIMISER_KEYS = ("lr", "weight_decay")
 
 
-def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any) -> NodeClassifier:
-    """Build the registered neural model ``name`` for ``data``.
+def with_defaults(params: Mapping[str, ParamSpec], **defaults: Any) -> dict[str, ParamSpec]:
+    """``params`` with the defaults of some options changed.
+
+    Example:
+        >>> with_defaults(COMMON_PARAMS, num_layers=1)["num_layers"].default
+        1
+    """
+    unknown = sorted(set(defaults) - set(params))
+    if unknown:
+        raise ValueError(f"with_defaults: no option(s) {unknown}; declared: {list(params)}")
+    return {
+        name: replace(p, default=defaults[name]) if name in defaults else p
+        for name, p in params.items()
+    }
+
+
+def unused_params(params: Mapping[str, ParamSpec], model: str) -> dict[str, ParamSpec]:
+    """``params`` declared as accepted but not used by ``model`` (so that settings shared
+    by a comparison grid, e.g. ``hidden``, apply to every model of the grid)."""
+    why = f"unused by {model} (accepted so that settings shared by a grid apply)"
+    return {name: replace(p, help=why) for name, p in params.items()}
+
+
+@dataclass(frozen=True)
+class FitOutput:
+    """What a model's fit hook returns to the runner.
+
+    Attributes:
+        proba: Class probabilities of every target node ``[N, C]``.
+        history: One dict per epoch (empty for estimators fitted outside the loop).
+        best_epoch: Epoch whose weights were kept (0 when there are no epochs).
+        fit_seconds: Wall time of the fit, without preprocessing.
+        epochs: Epochs (or boosting rounds) run.
+        preprocess_seconds: Wall time of the encoder's ``preprocess``.
+        features: Which node features the model saw, when it says so.
+    """
+
+    proba: Tensor
+    history: list[dict[str, Any]]
+    best_epoch: int
+    fit_seconds: float
+    epochs: int
+    preprocess_seconds: float = 0.0
+    features: str | None = None
+
+    def timing(self) -> dict[str, float]:
+        """``fit_seconds``, ``epochs``, ``seconds_per_epoch``, ``preprocess_seconds``."""
+        return {
+            "fit_seconds": self.fit_seconds,
+            "epochs": self.epochs,
+            "seconds_per_epoch": self.fit_seconds / max(self.epochs, 1),
+            "preprocess_seconds": self.preprocess_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What the runner hands a model's fit hook.
+
+    Attributes:
+        name: The registered model name.
+        spec: Its :class:`ModelSpec`.
+        settings: The model's validated settings (after ``prepare_params``).
+        config: The run configuration (a :class:`~hetero_imb.training.config.RunConfig`:
+            loss, sampler and their options, seed, loop settings).
+        train: ``train(model, *, lr, weight_decay) -> FitOutput``: trains a
+            :class:`NodeClassifier` in the shared loop with the run's loss and sampler.
+    """
+
+    name: str
+    spec: ModelSpec
+    settings: dict[str, Any]
+    config: Any
+    train: Callable[..., FitOutput]
+
+
+def fit_in_loop(data: HeteroData, context: FitContext) -> FitOutput:
+    """The default fit hook: build the encoder + head and train it in the shared loop."""
+    model = build_model(context.name, data, seed=context.config.seed, **context.settings)
+    settings = context.settings
+    return context.train(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
+
+
+def _as_given(settings: dict[str, Any], config: Any) -> dict[str, Any]:
+    return settings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its options, how to build it and how it is fitted.
 
     Args:
-        name: A name registered in ``MODELS`` with ``kind == "neural"``.
+        builder: ``builder(data, *, seed, **settings)``: for models trained in the loop,
+            an :class:`Encoder` (it gets every setting but ``lr`` and ``weight_decay``).
+        params: The declared settings, ``{name: ParamSpec}`` (default
+            :data:`COMMON_PARAMS`; see :func:`with_defaults`). ``lr`` and
+            ``weight_decay`` are read by the training loop.
+        summary: One line for ``--help`` and the README.
+        fit: Hook ``fit(data, context: FitContext) -> FitOutput`` (default
+            :func:`fit_in_loop`: the shared training loop).
+        losses: The losses the model accepts (``None``: every registered one). A
+            mapping's values are for the fit hook (feature estimators: how the loss
+            becomes sample weights, see :mod:`hetero_imb.models.estimator`).
+        samplers: The samplers the model accepts (``None``: every registered one).
+        prepare_params: Hook ``prepare_params(settings, config) -> settings`` run
+            before fitting (e.g. a cache folder under the run's data root).
+        kind: A label for listings (``"neural"`` or ``"features"``); no code
+            branches on it.
+    """
+
+    builder: Callable[..., Any]
+    params: Mapping[str, ParamSpec] = field(default_factory=lambda: dict(COMMON_PARAMS))
+    summary: str = ""
+    fit: Callable[[HeteroData, FitContext], FitOutput] = fit_in_loop
+    losses: Mapping[str, Any] | None = None
+    samplers: tuple[str, ...] | None = None
+    prepare_params: Callable[[dict[str, Any], Any], dict[str, Any]] = _as_given
+    kind: str = "neural"
+
+    def check_components(self, name: str, *, loss: str, sampler: str) -> None:
+        """Raise ``ValueError`` when the run's loss or sampler is not one ``name`` accepts."""
+        for what, accepted, given in (("loss", self.losses, loss), ("sampler", self.samplers, sampler)):
+            if accepted is not None and given not in accepted:
+                choices = " or ".join(repr(a) for a in accepted)
+                raise ValueError(f"model {name!r} supports {what} {choices}, got {given!r}")
+
+
+MODELS: Registry[ModelSpec] = Registry("model")
+
+
+def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any) -> NodeClassifier:
+    """Build the registered model ``name`` (one trained in the loop) for ``data``.
+
+    Args:
+        name: A name registered in ``MODELS`` whose builder returns an :class:`Encoder`.
         data: The graph (its schema sizes the input layers and the head).
         seed: Seeds parameter initialisation (``torch.manual_seed``) and any
             pre-training the encoder does.
-        **overrides: Settings overriding the model's defaults.
+        **overrides: Settings overriding the model's defaults (validated against its
+            ``params``).
 
     Returns:
         A :class:`NodeClassifier`.
+
+    Raises:
+        ParamError: an unknown setting or an invalid value.
+        TypeError: the model is not trained in the loop (e.g. ``"xgboost"``).
     """
     from ..data.graph import num_classes
 
     spec = MODELS.get(name, parameter="model")
-    if spec.kind != "neural":
-        raise ValueError(f"model {name!r} is a {spec.kind} baseline, not a neural model")
-    settings = spec.settings(**overrides)
+    settings = MODELS.validate(name, overrides)
     torch.manual_seed(seed)
     builder_args = {k: v for k, v in settings.items() if k not in OPTIMISER_KEYS}
     encoder = spec.builder(data, seed=seed, **builder_args)
+    if not isinstance(encoder, Encoder):
+        raise TypeError(
+            f"model {name!r} builds a {type(encoder).__name__}, not an Encoder; it is "
+            "fitted by its own spec's fit hook (see hetero_imb.training.runner.run)"
+        )
     return NodeClassifier(encoder, num_classes(data), dropout=settings["dropout"])

@@ -31,8 +31,9 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import HANConv
 
 from ..data.graph import EdgeType, metapath_edge_index, target_type
-from .base import MODELS, Encoder, ModelSpec
-from .inputs import NodeInput, check_fraction, check_int, graph_metapaths
+from ..params import ParamError, ParamSpec
+from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
+from .inputs import NodeInput, check_settings, graph_metapaths
 
 
 def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
@@ -77,6 +78,23 @@ def cap_neighbors(edge_index: Tensor, max_neighbors: int, generator: torch.Gener
     return edge_index[:, order[rank < max_neighbors]]
 
 
+#: The settings of ``"han"``: one HAN layer of 8 heads x 8 channels, attention dropout
+#: 0.6 (HAN paper).
+HAN_PARAMS: dict[str, ParamSpec] = {
+    **with_defaults(COMMON_PARAMS, num_layers=1),
+    "heads": ParamSpec("int", 8, "attention heads; must divide hidden", low=1),
+    "attn_dropout": ParamSpec(
+        "float", 0.6, "dropout on node-level attention coefficients", low=0.0, high=1.0,
+        high_open=True,
+    ),
+    "max_metapath_neighbors": ParamSpec(
+        "int", None, "cap on meta-path neighbours kept per node and meta-path (none: all)",
+        low=1,
+    ),
+    "self_loops": ParamSpec("bool", True, "add a self-loop per target node to every meta-path graph"),
+}
+
+
 class HANEncoder(Encoder):
     """HAN over the dataset's meta-paths (target nodes only).
 
@@ -107,17 +125,16 @@ class HANEncoder(Encoder):
         seed: int | None = None,
     ):
         super().__init__()
-        check_int("hidden", hidden)
-        check_int("num_layers", num_layers)
-        check_int("heads", heads)
-        self.dropout = check_fraction("dropout", dropout)
-        check_fraction("attn_dropout", attn_dropout)
+        check_settings(
+            "model 'han'", HAN_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout,
+            heads=heads, attn_dropout=attn_dropout, self_loops=self_loops,
+            max_metapath_neighbors=max_metapath_neighbors,
+        )
         if hidden % heads:
-            raise ValueError(
-                f"parameter 'hidden' must be a multiple of 'heads' ({heads}), got {hidden}"
+            raise ParamError(
+                f"model 'han': hidden must be a multiple of heads ({heads}), got {hidden}"
             )
-        if max_metapath_neighbors is not None:
-            check_int("max_metapath_neighbors", max_metapath_neighbors)
+        self.dropout = float(dropout)
         self.target = target_type(data)
         self.edge_types = metapath_edge_types(data)
         self.metapaths = graph_metapaths(data)
@@ -192,20 +209,4 @@ def build_han(
 
 
 _SUMMARY = "HAN: attention within each meta-path, then across meta-paths (8 heads x 8)"
-MODELS.register(
-    "han",
-    ModelSpec(
-        builder=build_han,
-        # One HAN layer of 8 heads x 8 channels, attention dropout 0.6 (HAN paper).
-        defaults={
-            "hidden": 64,
-            "num_layers": 1,
-            "heads": 8,
-            "attn_dropout": 0.6,
-            "max_metapath_neighbors": None,
-            "self_loops": True,
-        },
-        summary=_SUMMARY,
-    ),
-    summary=_SUMMARY,
-)
+MODELS.register("han", ModelSpec(builder=build_han, params=HAN_PARAMS, summary=_SUMMARY))

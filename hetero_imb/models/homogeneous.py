@@ -26,8 +26,9 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import GATConv, GCNConv
 
 from ..data.graph import EdgeType, target_type
-from .base import MODELS, Encoder, ModelSpec
-from .inputs import NodeInput, check_fraction, check_int
+from ..params import ParamError, ParamSpec
+from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec
+from .inputs import NodeInput, check_settings
 from .sparse_adj import gcn_adjacency
 
 
@@ -87,8 +88,7 @@ class HomogeneousEncoder(Encoder):
 
     def __init__(self, data: HeteroData, hidden: int, dropout: float, seed: int | None):
         super().__init__()
-        check_int("hidden", hidden)
-        self.dropout = check_fraction("dropout", dropout)
+        self.dropout = float(dropout)
         self.target = target_type(data)
         self.node_types = list(data.node_types)
         self.edge_types = list(data.edge_types)
@@ -142,8 +142,10 @@ class GCNEncoder(HomogeneousEncoder):
         dropout: float = 0.5,
         seed: int | None = None,
     ):
+        check_settings(
+            "model 'gcn'", COMMON_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout
+        )
         super().__init__(data, hidden, dropout, seed)
-        check_int("num_layers", num_layers)
         # The normalised adjacency is built once per forward (see _prepare), not per layer.
         self.convs.extend(
             GCNConv(hidden, hidden, add_self_loops=False, normalize=False)
@@ -156,6 +158,18 @@ class GCNEncoder(HomogeneousEncoder):
     def _layer(self, conv: nn.Module, x: Tensor, graph: tuple) -> Tensor:
         (adjacency,) = graph
         return F.relu(conv(x, adjacency))
+
+
+#: The settings of ``"gat"``: 8 heads x 8 channels, as in the GAT paper and HGB's GAT
+#: baseline.
+GAT_PARAMS: dict[str, ParamSpec] = {
+    **COMMON_PARAMS,
+    "heads": ParamSpec("int", 8, "attention heads per layer; must divide hidden", low=1),
+    "attn_dropout": ParamSpec(
+        "float", 0.5, "dropout on the attention coefficients", low=0.0, high=1.0, high_open=True
+    ),
+    "negative_slope": ParamSpec("float", 0.2, "LeakyReLU slope of the attention scores", low=0.0),
+}
 
 
 class GATEncoder(HomogeneousEncoder):
@@ -183,14 +197,15 @@ class GATEncoder(HomogeneousEncoder):
         negative_slope: float = 0.2,
         seed: int | None = None,
     ):
-        super().__init__(data, hidden, dropout, seed)
-        check_int("num_layers", num_layers)
-        check_int("heads", heads)
-        check_fraction("attn_dropout", attn_dropout)
+        check_settings(
+            "model 'gat'", GAT_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout,
+            heads=heads, attn_dropout=attn_dropout, negative_slope=negative_slope,
+        )
         if hidden % heads:
-            raise ValueError(
-                f"parameter 'hidden' must be a multiple of 'heads' ({heads}), got {hidden}"
+            raise ParamError(
+                f"model 'gat': hidden must be a multiple of heads ({heads}), got {hidden}"
             )
+        super().__init__(data, hidden, dropout, seed)
         self.convs.extend(
             GATConv(
                 hidden,
@@ -241,16 +256,5 @@ def build_gat(
 
 _GCN_SUMMARY = "GCN on the homogeneous projection (per-type input maps, all relations merged)"
 _GAT_SUMMARY = "GAT (8 heads x 8 channels) on the homogeneous projection"
-MODELS.register(
-    "gcn", ModelSpec(builder=build_gcn, defaults={}, summary=_GCN_SUMMARY), summary=_GCN_SUMMARY
-)
-MODELS.register(
-    "gat",
-    ModelSpec(
-        builder=build_gat,
-        # 8 heads x 8 channels, as in the GAT paper and HGB's GAT baseline.
-        defaults={"hidden": 64, "heads": 8, "attn_dropout": 0.5, "negative_slope": 0.2},
-        summary=_GAT_SUMMARY,
-    ),
-    summary=_GAT_SUMMARY,
-)
+MODELS.register("gcn", ModelSpec(builder=build_gcn, params=COMMON_PARAMS, summary=_GCN_SUMMARY))
+MODELS.register("gat", ModelSpec(builder=build_gat, params=GAT_PARAMS, summary=_GAT_SUMMARY))

@@ -4,38 +4,38 @@ Featured node types go through a linear map (dense or sparse features); featurel
 types get a learnable embedding table. Encoders start from :class:`NodeInput`, so
 all of them handle featured, sparse and featureless graphs the same way.
 
-The module also holds the small setting checks the model builders share.
+The module also holds :func:`check_settings`, the encoders' check of their settings
+against the model's declared ``params``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from ..data.graph import EdgeType
+from ..params import ParamSpec, validate_params
+from .base import COMMON_PARAMS
 
 
-def check_int(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` if it is an int ``>= minimum``, else raise with the setting's name."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"parameter {name!r} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"parameter {name!r} must be >= {minimum}, got {value}")
-    return value
+def check_settings(owner: str, params: Mapping[str, ParamSpec], **values: Any) -> dict[str, Any]:
+    """``values`` checked against the declared ``params`` (the one check and message of
+    :func:`~hetero_imb.params.validate_params`), for modules constructed directly.
 
-
-def check_fraction(name: str, value: object) -> float:
-    """Return ``value`` if it is a number in ``[0, 1)`` (a dropout rate), else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"parameter {name!r} must be a float, got {type(value).__name__} {value!r}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"parameter {name!r} must be in [0, 1), got {value}")
-    return float(value)
+    Example:
+        >>> check_settings("model 'rgcn'", COMMON_PARAMS, hidden=0)
+        Traceback (most recent call last):
+        ...
+        hetero_imb.params.ParamError: model 'rgcn': hidden must be an integer >= 1, got 0
+    """
+    checked = validate_params(values, params, owner=owner)
+    return {name: checked[name] for name in values}
 
 
 @contextlib.contextmanager
@@ -114,7 +114,7 @@ class NodeInput(nn.Module):
         seed: int | None = None,
     ):
         super().__init__()
-        check_int("hidden", hidden)
+        check_settings("NodeInput", {"hidden": COMMON_PARAMS["hidden"]}, hidden=hidden)
         if node_types is None:
             node_types = list(data.node_types)
         unknown = [t for t in node_types if t not in data.node_types]

@@ -53,8 +53,9 @@ from tqdm.auto import tqdm
 from .. import paths
 from .._io import atomic_write
 from ..data.graph import EdgeType, target_type
-from .base import MODELS, Encoder, ModelSpec
-from .inputs import check_fraction, check_int, graph_metapaths, precomputed_rows, seeded
+from ..params import ParamError, ParamSpec
+from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
+from .inputs import check_settings, graph_metapaths, precomputed_rows, seeded
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,33 @@ def _train(
     return model(target).detach().clone()
 
 
+def _positive(help: str, default: int) -> ParamSpec:
+    return ParamSpec("int", default, help, low=1)
+
+
+#: The settings of ``"metapath2vec"`` (defaults measured on Freebase, see above).
+METAPATH2VEC_PARAMS: dict[str, ParamSpec] = {
+    **with_defaults(COMMON_PARAMS, num_layers=1),
+    "embedding_dim": _positive("embedding width", 128),
+    "walk_length": _positive("steps per walk", 12),
+    "context_size": ParamSpec("int", 5, "skip-gram window, at most walk_length + 1", low=2),
+    "walks_per_node": _positive("walks started from every target node per epoch", 3),
+    "num_negative_samples": _positive("negative walks per positive walk", 2),
+    "embedding_epochs": _positive("training epochs of the embeddings", 5),
+    "embedding_lr": ParamSpec(
+        "float", 0.025, "learning rate of the embeddings (SparseAdam)", low=0.0, low_open=True
+    ),
+    "embedding_batch_size": _positive("start nodes per embedding step", 64),
+    "cache_dir": ParamSpec(
+        "path", None, "folder of cached embeddings (none: <data root>/processed/embeddings)"
+    ),
+    "cache": ParamSpec("bool", True, "read and write the embedding cache"),
+    "progress": ParamSpec(
+        "bool", None, "progress bar while training the embeddings (none: on a terminal)"
+    ),
+}
+
+
 class MetaPath2VecEncoder(Encoder):
     """Frozen metapath2vec embeddings of the target nodes, then an MLP to ``hidden``.
 
@@ -263,26 +291,29 @@ class MetaPath2VecEncoder(Encoder):
         seed: int | None = None,
     ):
         super().__init__()
-        check_int("hidden", hidden)
-        check_int("num_layers", num_layers)
-        check_fraction("dropout", dropout)
-        self.train_settings: dict[str, Any] = {
-            "embedding_dim": check_int("embedding_dim", embedding_dim),
-            "walk_length": check_int("walk_length", walk_length),
-            "context_size": check_int("context_size", context_size, minimum=2),
-            "walks_per_node": check_int("walks_per_node", walks_per_node),
-            "num_negative_samples": check_int("num_negative_samples", num_negative_samples),
-            "epochs": check_int("embedding_epochs", embedding_epochs),
-            "lr": float(embedding_lr),
-            "batch_size": check_int("embedding_batch_size", embedding_batch_size),
-        }
-        if not embedding_lr > 0:
-            raise ValueError(f"parameter 'embedding_lr' must be > 0, got {embedding_lr}")
+        check_settings(
+            "model 'metapath2vec'", METAPATH2VEC_PARAMS, hidden=hidden, num_layers=num_layers,
+            dropout=dropout, embedding_dim=embedding_dim, walk_length=walk_length,
+            context_size=context_size, walks_per_node=walks_per_node,
+            num_negative_samples=num_negative_samples, embedding_epochs=embedding_epochs,
+            embedding_lr=embedding_lr, embedding_batch_size=embedding_batch_size,
+            cache_dir=cache_dir, cache=cache, progress=progress,
+        )
         if context_size > walk_length + 1:
-            raise ValueError(
-                f"parameter 'context_size' must be <= walk_length + 1 ({walk_length + 1}), "
-                f"got {context_size}"
+            raise ParamError(
+                f"model 'metapath2vec': context_size must be <= walk_length + 1 "
+                f"({walk_length + 1}), got {context_size}"
             )
+        self.train_settings: dict[str, Any] = {
+            "embedding_dim": embedding_dim,
+            "walk_length": walk_length,
+            "context_size": context_size,
+            "walks_per_node": walks_per_node,
+            "num_negative_samples": num_negative_samples,
+            "epochs": embedding_epochs,
+            "lr": float(embedding_lr),
+            "batch_size": embedding_batch_size,
+        }
         self.target = target_type(data)
         walk_scheme(data)  # validate the meta-paths now, not at preprocess time
         self.seed = 0 if seed is None else seed
@@ -359,26 +390,21 @@ def build_metapath2vec(
     )
 
 
+def cache_under_data_root(settings: dict[str, Any], config: Any) -> dict[str, Any]:
+    """``prepare_params`` hook: without a ``cache_dir``, embeddings are cached under the
+    run's data root (``processed_dir(config.root) / "embeddings"``)."""
+    if settings["cache_dir"] is not None:
+        return settings
+    return {**settings, "cache_dir": str(paths.processed_dir(config.root) / "embeddings")}
+
+
 _SUMMARY = "metapath2vec skip-gram embeddings (frozen, cached) + MLP"
 MODELS.register(
     "metapath2vec",
     ModelSpec(
         builder=build_metapath2vec,
-        defaults={
-            "num_layers": 1,
-            "embedding_dim": 128,
-            "walk_length": 12,
-            "context_size": 5,
-            "walks_per_node": 3,
-            "num_negative_samples": 2,
-            "embedding_epochs": 5,
-            "embedding_lr": 0.025,
-            "embedding_batch_size": 64,
-            "cache_dir": None,
-            "cache": True,
-            "progress": None,
-        },
+        params=METAPATH2VEC_PARAMS,
         summary=_SUMMARY,
+        prepare_params=cache_under_data_root,
     ),
-    summary=_SUMMARY,
 )

@@ -24,14 +24,8 @@ from torch_geometric.data import HeteroData
 
 from ..data.features import node_features
 from ..data.graph import target_type
-from .base import MODELS, Encoder, ModelSpec
-from .inputs import (
-    check_fraction,
-    check_int,
-    is_sparse,
-    precomputed_rows,
-    with_tuple_metapaths,
-)
+from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec
+from .inputs import check_settings, is_sparse, precomputed_rows, with_tuple_metapaths
 
 #: Node attribute of the target store holding the MLP's features after ``preprocess``.
 FEATURE_KEY = "x_mlp"
@@ -86,9 +80,9 @@ class MLPEncoder(Encoder):
         seed: int | None = None,
     ):
         super().__init__()
-        check_int("hidden", hidden)
-        check_int("num_layers", num_layers)
-        check_fraction("dropout", dropout)
+        check_settings(
+            "model 'mlp'", COMMON_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout
+        )
         self.target = target_type(data)
         features, self.feature_description = mlp_features(data)
         in_channels = int(features.size(-1))
@@ -131,6 +125,4 @@ def build_mlp(
 
 
 _SUMMARY = "MLP on target-node features only (structural features when featureless)"
-MODELS.register(
-    "mlp", ModelSpec(builder=build_mlp, defaults={}, summary=_SUMMARY), summary=_SUMMARY
-)
+MODELS.register("mlp", ModelSpec(builder=build_mlp, params=COMMON_PARAMS, summary=_SUMMARY))

@@ -38,14 +38,28 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import FastRGCNConv, RGCNConv
 
 from ..data.graph import target_type
-from .base import MODELS, Encoder, ModelSpec
+from ..params import ParamSpec
+from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec
 from .homogeneous import homogeneous_projection
-from .inputs import NodeInput, check_fraction, check_int
+from .inputs import NodeInput, check_settings
 from .sparse_adj import mean_adjacency
 
 #: Accepted values of the ``implementation`` setting and the PyG layer holding the
 #: parameters of each (``"spmm"`` uses ``RGCNConv``'s parameters, not its forward).
 IMPLEMENTATIONS = {"spmm": RGCNConv, "rgcn": RGCNConv, "fast": FastRGCNConv}
+
+#: The settings of ``"rgcn"``.
+RGCN_PARAMS: dict[str, ParamSpec] = {
+    **COMMON_PARAMS,
+    "num_bases": ParamSpec(
+        "int", None, "basis decomposition with this many bases (none: a weight per relation)",
+        low=1,
+    ),
+    "implementation": ParamSpec(
+        "str", "spmm", "sparse products per relation, PyG RGCNConv or FastRGCNConv",
+        choices=tuple(IMPLEMENTATIONS),
+    ),
+}
 
 
 class RGCNEncoder(Encoder):
@@ -76,16 +90,11 @@ class RGCNEncoder(Encoder):
         seed: int | None = None,
     ):
         super().__init__()
-        check_int("hidden", hidden)
-        check_int("num_layers", num_layers)
-        self.dropout = check_fraction("dropout", dropout)
-        if num_bases is not None:
-            check_int("num_bases", num_bases)
-        if implementation not in IMPLEMENTATIONS:
-            raise ValueError(
-                f"parameter 'implementation' must be one of {sorted(IMPLEMENTATIONS)}, "
-                f"got {implementation!r}"
-            )
+        check_settings(
+            "model 'rgcn'", RGCN_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout,
+            num_bases=num_bases, implementation=implementation,
+        )
+        self.dropout = float(dropout)
         self.target = target_type(data)
         self.node_types = list(data.node_types)
         self.edge_types = list(data.edge_types)
@@ -174,10 +183,6 @@ def build_rgcn(
 _SUMMARY = "R-GCN over all relations (one weight per relation, mean aggregation)"
 MODELS.register(
     "rgcn",
-    ModelSpec(
-        builder=build_rgcn,
-        defaults={"num_bases": None, "implementation": "spmm"},
-        summary=_SUMMARY,
-    ),
+    ModelSpec(builder=build_rgcn, params=RGCN_PARAMS, summary=_SUMMARY),
     summary=_SUMMARY,
 )

@@ -13,7 +13,9 @@ import numpy as np
 from torch_geometric.data import HeteroData
 
 from ..data.graph import num_classes
-from .base import MODELS, ModelSpec
+from ..params import ParamSpec
+from .base import COMMON_PARAMS, MODELS, unused_params
+from .estimator import class_weight_sample_weights, estimator_spec, no_sample_weights
 
 
 class XGBoostBaseline:
@@ -81,25 +83,32 @@ class XGBoostBaseline:
 
 
 def _build_xgboost(data: HeteroData, *, seed: int = 0, **settings: Any) -> XGBoostBaseline:
-    for key in ("hidden", "num_layers", "dropout", "lr", "weight_decay"):
-        settings.pop(key, None)
-    return XGBoostBaseline(num_classes(data), seed=seed, **settings)
+    own = {k: v for k, v in settings.items() if k in XGBOOST_OWN_PARAMS}
+    return XGBoostBaseline(num_classes(data), seed=seed, **own)
 
+
+_FRACTION = {"low": 0.0, "low_open": True, "high": 1.0}
+#: XGBoost's own settings (passed to ``xgboost.XGBClassifier``).
+XGBOOST_OWN_PARAMS: dict[str, ParamSpec] = {
+    "n_estimators": ParamSpec("int", 400, "boosting rounds (at most)", low=1),
+    "max_depth": ParamSpec("int", 6, "maximum tree depth", low=1),
+    "learning_rate": ParamSpec("float", 0.1, "shrinkage per round", low=0.0, low_open=True),
+    "subsample": ParamSpec("float", 0.8, "fraction of rows per tree", **_FRACTION),
+    "colsample_bytree": ParamSpec("float", 0.8, "fraction of columns per tree", **_FRACTION),
+    "early_stopping_rounds": ParamSpec(
+        "int", 30, "stop after this many rounds without a better validation log-loss (0: off)",
+        low=0,
+    ),
+    "n_jobs": ParamSpec("int", 2, "threads", low=1),
+}
 
 MODELS.register(
     "xgboost",
-    ModelSpec(
-        builder=_build_xgboost,
-        defaults={
-            "n_estimators": 400,
-            "max_depth": 6,
-            "learning_rate": 0.1,
-            "subsample": 0.8,
-            "colsample_bytree": 0.8,
-            "early_stopping_rounds": 30,
-            "n_jobs": 2,
-        },
+    estimator_spec(
+        _build_xgboost,
+        {**XGBOOST_OWN_PARAMS, **unused_params(COMMON_PARAMS, "xgboost")},
         summary="XGBoost on node features only (structural features where none exist)",
-        kind="features",
+        # class-balanced sample weights come from --loss weighted
+        sample_weights={"ce": no_sample_weights, "weighted": class_weight_sample_weights},
     ),
 )

@@ -1,5 +1,7 @@
 """One run from a :class:`~hetero_imb.training.config.RunConfig`: data → imbalance → split →
-model → the shared loop (or a feature baseline's own fit) → metrics.
+model (fitted through its spec's hooks: the shared loop, or a feature baseline's own
+fit) → metrics. Nothing here names a component: options are checked by the
+registries, and how a model is fitted is declared on its own spec.
 
 Used by the ``hetero_imb.train`` CLI, the comparison runner and library users alike,
 so every number in every table is computed the same way.
@@ -8,17 +10,14 @@ so every number in every table is computed the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import torch
 from torch_geometric.data import HeteroData
 
 from ..balancing.losses import LOSSES, build_loss
 from ..balancing.samplers import SAMPLERS
-from ..balancing.weights import resolve_class_weights
 from ..data.datasets import DATASETS, load
-from ..data.features import node_features
 from ..data.graph import (
     SPLITS,
     class_counts,
@@ -30,9 +29,7 @@ from ..data.graph import (
 )
 from ..data.imbalance import MODES, make_imbalance, parse_imbalance
 from ..data.splits import official_split, stratified_kfold, stratified_split
-from ..models import MODELS, build_model
-from ..params import validate_params
-from ..paths import processed_dir
+from ..models import MODELS, FitContext, FitOutput, NodeClassifier
 from ..report.metrics import compute_metrics
 from ..report.results import RunResult
 from .config import RunConfig
@@ -78,18 +75,25 @@ def parse_split(spec: str) -> dict[str, Any]:
 
 
 def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
-    """Fail fast, before any data is loaded, on unknown names or malformed specs.
+    """Fail fast, before any data is loaded, on unknown names, options or malformed specs.
 
-    ``check_dataset=False`` when the caller passes its own graph (``dataset`` is then
-    only a label for the results).
+    Every component's options are checked against its declaration through its
+    registry (one check, one message form); the model's spec says which losses and
+    samplers it accepts. ``check_dataset=False`` when the caller passes its own graph
+    (``dataset`` is then only a label for the results).
     """
+    components = [
+        (MODELS, config.model, config.model_params, "model"),
+        (LOSSES, config.loss, config.loss_params, "loss"),
+        (SAMPLERS, config.sampler, config.sampler_params, "sampler"),
+    ]
     if check_dataset:
-        DATASETS.get(config.dataset, parameter="dataset")
-    MODELS.get(config.model, parameter="model").settings(**config.model_params)
-    loss_cls = LOSSES.get(config.loss, parameter="loss")
-    validate_params(config.loss_params, loss_cls.params, owner=f"loss {config.loss!r}")
-    sampler_cls = SAMPLERS.get(config.sampler, parameter="sampler")
-    validate_params(config.sampler_params, sampler_cls.params, owner=f"sampler {config.sampler!r}")
+        components.insert(0, (DATASETS, config.dataset, config.dataset_options, "dataset"))
+    for registry, name, options, parameter in components:
+        registry.validate(name, options, parameter=parameter)
+    MODELS.get(config.model).check_components(
+        config.model, loss=config.loss, sampler=config.sampler
+    )
     parse_imbalance(config.imbalance)
     parse_split(config.split)
     if config.imbalance_mode not in IMBALANCE_MODES:
@@ -133,97 +137,48 @@ def prepare_data(
     return data
 
 
-def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None) -> dict[str, Any]:
-    spec = MODELS.get(config.model, parameter="model")
-    settings = spec.settings(**config.model_params)
-    params = dict(config.model_params)
-    if "cache_dir" in settings and settings["cache_dir"] is None:
-        # encoders that cache learned artefacts keep them under the run's data root
-        params["cache_dir"] = str(processed_dir(config.root) / "embeddings")
-    model = build_model(config.model, data, seed=config.seed, **params)
-    train_counts = class_counts(data, split_mask(data, "train"))
-    loss = build_loss(
-        config.loss, class_counts=train_counts, class_names=class_names(data),
-        **config.loss_params,
-    )
-    sampler = None
-    if config.sampler != "none":
-        sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
-    out = fit(
-        model, data, loss=loss, sampler=sampler, epochs=config.epochs,
-        lr=settings["lr"], weight_decay=settings["weight_decay"], patience=config.patience,
-        device=config.device, seed=config.seed, progress=progress,
-        batch_size=config.batch_size, num_neighbors=config.num_neighbors,
-        balanced_batches=config.balanced_batches,
-    )
-    return {
-        "proba": out.proba,
-        "history": out.history,
-        "best_epoch": out.best_epoch,
-        "timing": {
-            "fit_seconds": out.fit_seconds,
-            "epochs": out.epochs,
-            "seconds_per_epoch": out.fit_seconds / max(out.epochs, 1),
-            "preprocess_seconds": out.preprocess_seconds,
-        },
-        "features": getattr(out.model.encoder, "feature_description", None),
-    }
+def _loop_trainer(
+    config: RunConfig, data: HeteroData, progress: bool | None
+) -> Callable[..., FitOutput]:
+    """``train(model, *, lr, weight_decay)``: the shared loop with the run's loss and sampler
+    (handed to a model's fit hook as ``FitContext.train``)."""
 
-
-def _feature_sample_weight(
-    config: RunConfig, y_train: np.ndarray, counts: list[int], names: list[str]
-) -> np.ndarray | None:
-    """Sample weights a feature baseline uses for the configured loss."""
-    if config.loss == "ce":
-        return None
-    if config.loss == "weighted":
-        scheme = config.loss_params.get("weights", "balanced")
-        beta = config.loss_params.get("beta", 0.999)
-        weights = resolve_class_weights(scheme, names, counts, beta=beta).numpy()
-        return weights[y_train]
-    raise ValueError(
-        f"model {config.model!r} fits node features outside the training loop and supports "
-        f"loss 'ce' or 'weighted' (class-balanced sample weights), got {config.loss!r}"
-    )
-
-
-def _fit_features(config: RunConfig, data: HeteroData) -> dict[str, Any]:
-    import time
-
-    spec = MODELS.get(config.model, parameter="model")
-    if config.sampler != "none":
-        raise ValueError(
-            f"model {config.model!r} fits node features outside the training loop; "
-            f"sampler must be 'none', got {config.sampler!r}"
+    def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
+        loss = build_loss(
+            config.loss, class_counts=class_counts(data, split_mask(data, "train")),
+            class_names=class_names(data), **config.loss_params,
         )
-    x, description = node_features(data)
-    x = x.numpy()
-    y = labels(data).numpy()
-    masks = {s: split_mask(data, s).numpy() & (y >= 0) for s in SPLITS}
-    counts = class_counts(data, split_mask(data, "train"))
-    settings = spec.settings(**config.model_params)
-    estimator = spec.builder(data, seed=config.seed, **settings)
-    start = time.perf_counter()
-    estimator.fit(
-        x[masks["train"]], y[masks["train"]],
-        sample_weight=_feature_sample_weight(config, y[masks["train"]], counts, class_names(data)),
-        x_val=x[masks["val"]], y_val=y[masks["val"]],
+        sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
+        out = fit(
+            model, data, loss=loss, sampler=sampler, epochs=config.epochs, lr=lr,
+            weight_decay=weight_decay, patience=config.patience, device=config.device,
+            seed=config.seed, progress=progress, batch_size=config.batch_size,
+            num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
+        )
+        return FitOutput(
+            proba=out.proba, history=out.history, best_epoch=out.best_epoch,
+            fit_seconds=out.fit_seconds, epochs=out.epochs,
+            preprocess_seconds=out.preprocess_seconds,
+            features=getattr(out.model.encoder, "feature_description", None),
+        )
+
+    return train
+
+
+def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None) -> FitOutput:
+    """Fit the configured model on a prepared (split) graph through its spec's hooks.
+
+    The one fit path: the spec's ``prepare_params`` completes the validated settings,
+    then its ``fit`` hook trains (the shared loop by default, see
+    :func:`hetero_imb.models.base.fit_in_loop`; feature estimators fit outside it).
+    """
+    spec = MODELS.get(config.model, parameter="model")
+    settings = spec.prepare_params(MODELS.validate(config.model, config.model_params), config)
+    context = FitContext(
+        name=config.model, spec=spec, settings=settings, config=config,
+        train=_loop_trainer(config, data, progress),
     )
-    seconds = time.perf_counter() - start
-    proba = torch.as_tensor(estimator.predict_proba(x), dtype=torch.float)
-    rounds = int(getattr(estimator, "rounds", 1))
-    return {
-        "proba": proba,
-        "history": [],
-        "best_epoch": 0,
-        "timing": {
-            "fit_seconds": seconds,
-            "epochs": rounds,
-            "seconds_per_epoch": seconds / max(rounds, 1),
-            "preprocess_seconds": 0.0,
-        },
-        "features": description,
-    }
+    return spec.fit(data, context)
 
 
 def run(
@@ -248,13 +203,12 @@ def run(
         data, imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed,
     )
-    kind = MODELS.get(config.model, parameter="model").kind
-    out = _fit_neural(config, data, progress) if kind == "neural" else _fit_features(config, data)
+    out = fit_model(config, data, progress)
     y = labels(data)
     names = class_names(data)
     masks = {s: split_mask(data, s) & (y >= 0) for s in SPLITS}
     metrics = {
-        s: compute_metrics(y[masks[s]].numpy(), out["proba"][masks[s]].numpy(), names)
+        s: compute_metrics(y[masks[s]].numpy(), out.proba[masks[s]].numpy(), names)
         for s in SPLITS
     }
     return RunResult(
@@ -262,13 +216,13 @@ def run(
         class_names=names,
         metrics=metrics,
         class_counts=class_counts_by_split(data),
-        history=out["history"],
-        best_epoch=out["best_epoch"],
-        timing=out["timing"],
-        features=out["features"],
+        history=out.history,
+        best_epoch=out.best_epoch,
+        timing=out.timing(),
+        features=out.features,
         imbalance=getattr(data, "imbalance", None),
         split=getattr(data, "split", None),
-        proba=out["proba"],
+        proba=out.proba,
         y=y,
         masks=masks,
     )

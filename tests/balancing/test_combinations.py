@@ -41,7 +41,7 @@ def test_feature_baselines_take_ce_and_weighted_and_refuse_others(toy_graph, mod
         assert result.features == "node features x[8]"
     with pytest.raises(ValueError, match="supports loss 'ce' or 'weighted'"):
         run(base.replace(loss="focal"), data=toy_graph)
-    with pytest.raises(ValueError, match="sampler must be 'none'"):
+    with pytest.raises(ValueError, match="model 'xgboost' supports sampler 'none', got 'undersample'"):
         run(base.replace(sampler="undersample"), data=toy_graph)
 
 

@@ -308,7 +308,7 @@ def test_unknown_loss_and_params():
         ParamError, match="loss 'ce' has no parameter 'gamma'; accepted parameters: \\(none\\)"
     ):
         build_loss("ce", class_counts=COUNTS, gamma=2)
-    with pytest.raises(ParamError, match="loss 'ohem': keep must be > 0, got 0.0"):
+    with pytest.raises(ParamError, match="loss 'ohem': keep must be a float > 0 and <= 1, got 0.0"):
         build_loss("ohem", class_counts=COUNTS, keep=0.0)
     with pytest.raises(ValueError, match=r"class_counts\[1\] must be an integer >= 0"):
         build_loss("ce", class_counts=[3, -2])
@@ -327,7 +327,7 @@ def test_command_line_params_build_the_same_loss():
     assert loss.alpha.tolist() == [0.5, 1.0, 1.0, 4.0]
     # strings are converted as on the command line (e.g. values from YAML)
     assert build_loss("focal", class_counts=COUNTS, gamma="3").hparams["gamma"] == 3.0
-    with pytest.raises(ParamError, match="--loss-param 'gamma=abc': gamma must be a float"):
+    with pytest.raises(ParamError, match=r"loss 'focal': gamma must be a float >= 0, got 'abc' \(--loss-param 'gamma=abc'\)"):
         parse_params(
             ["gamma=abc"], LOSSES.get("focal").params, owner="loss 'focal'", flag="--loss-param"
         )

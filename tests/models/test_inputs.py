@@ -6,7 +6,9 @@ import pytest
 import torch
 from torch_geometric.data import HeteroData
 
-from hetero_imb.models.inputs import NodeInput, check_fraction, check_int, seeded
+from hetero_imb.models.base import COMMON_PARAMS
+from hetero_imb.models.inputs import NodeInput, check_settings, seeded
+from hetero_imb.params import ParamError
 
 
 def _tiny_graph(sparse: bool = False) -> HeteroData:
@@ -94,7 +96,7 @@ def test_node_types_restriction_and_validation():
     assert len(inputs.tables) == 0
     with pytest.raises(ValueError, match="unknown \\['movie'\\]"):
         NodeInput(data, hidden=4, node_types=["movie"])
-    with pytest.raises(ValueError, match="parameter 'hidden' must be >= 1, got 0"):
+    with pytest.raises(ParamError, match="^NodeInput: hidden must be an integer >= 1, got 0$"):
         NodeInput(data, hidden=0)
 
 
@@ -122,29 +124,15 @@ def test_seeded_context_restores_the_global_state():
         assert torch.equal(torch.rand(3), inside)
 
 
-def test_setting_checks_name_the_parameter():
-    assert check_int("heads", 3) == 3
-    with pytest.raises(TypeError, match="parameter 'heads' must be an int, got float 2.0"):
-        check_int("heads", 2.0)
-    with pytest.raises(TypeError, match="must be an int, got bool"):
-        check_int("heads", True)
-    assert check_fraction("dropout", 0) == 0.0
-    with pytest.raises(ValueError, match="parameter 'dropout' must be in \\[0, 1\\), got 1.5"):
-        check_fraction("dropout", 1.5)
-
-
-def test_graph_metapaths_are_tuples_even_after_data_to(toy_graph):
-    from hetero_imb.models.inputs import graph_metapaths, with_tuple_metapaths
-
-    assert with_tuple_metapaths(toy_graph) is toy_graph
-    toy_graph.to("cpu")  # PyG turns the tuples into lists, in place
-    assert toy_graph.metapaths[1][0] == ["item", "tagged", "tag"]
-    assert graph_metapaths(toy_graph)[1] == [
-        ("item", "tagged", "tag"),
-        ("tag", "rev_tagged", "item"),
-    ]
-    fixed = with_tuple_metapaths(toy_graph)
-    assert fixed is not toy_graph
-    assert fixed.metapaths[0][0] == ("item", "bought_by", "user")
-    assert toy_graph.metapaths[0][0] == ["item", "bought_by", "user"]  # input untouched
-    assert graph_metapaths(HeteroData()) == []
+def test_setting_checks_name_the_model_parameter_expected_and_given():
+    assert check_settings("model 'x'", COMMON_PARAMS, hidden=3, dropout=0) == {
+        "hidden": 3, "dropout": 0.0,
+    }
+    with pytest.raises(ParamError, match=r"^model 'x': hidden must be an integer >= 1, got 2.0$"):
+        check_settings("model 'x'", COMMON_PARAMS, hidden=2.0)
+    with pytest.raises(ParamError, match="hidden must be an integer >= 1, got True"):
+        check_settings("model 'x'", COMMON_PARAMS, hidden=True)
+    with pytest.raises(ParamError, match=r"dropout must be a float >= 0 and < 1, got 1.5"):
+        check_settings("model 'x'", COMMON_PARAMS, dropout=1.5)
+    with pytest.raises(ParamError, match="model 'x' has no parameter 'heads'"):
+        check_settings("model 'x'", COMMON_PARAMS, heads=2)

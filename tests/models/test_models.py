@@ -17,6 +17,7 @@ from hetero_imb.models.homogeneous import GCNEncoder, homogeneous_projection
 from hetero_imb.models.mlp import standardise
 from hetero_imb.models.rgcn import RGCNEncoder
 from hetero_imb.models.sparse_adj import gcn_adjacency, mean_adjacency
+from hetero_imb.params import ParamError
 
 NEURAL = [name for name in MODELS if MODELS.get(name).kind == "neural"]
 GRAPHS = ["toy_split", "toy_split_featureless"]
@@ -47,9 +48,10 @@ def test_registry_holds_the_zoo():
     assert {"gcn", "gat", "rgcn", "han", "metapath2vec", "mlp"} <= set(NEURAL)
     for name in NEURAL:
         assert MODELS.summary(name), name
-    assert MODELS.get("gat").settings()["heads"] == 8
-    assert MODELS.get("gat").settings()["hidden"] == 64
-    assert MODELS.get("han").settings()["num_layers"] == 1
+    assert MODELS.validate("gat")["heads"] == 8
+    assert MODELS.validate("gat")["hidden"] == 64
+    assert MODELS.validate("han")["num_layers"] == 1
+    assert MODELS.validate("rgcn")["num_layers"] == 2
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
@@ -427,17 +429,38 @@ def test_mlp_on_sparse_features_matches_dense(toy_graph, tmp_path):
 # ------------------------------------------------------------------------ errors
 
 
-def test_setting_errors_name_the_parameter(toy_graph):
-    with pytest.raises(ValueError, match="'hidden' must be a multiple of 'heads' \\(4\\), got 10"):
+def test_setting_errors_name_the_model_parameter_expected_and_given(toy_graph):
+    with pytest.raises(ParamError, match=r"^model 'gat': hidden must be a multiple of heads \(4\), got 10$"):
         build_model("gat", toy_graph, hidden=10, heads=4)
-    with pytest.raises(ValueError, match="unknown model setting"):
+    with pytest.raises(
+        ParamError, match=r"^model 'gcn' has no parameter 'heads'; accepted parameters: hidden, num_layers, "
+    ):
         build_model("gcn", toy_graph, heads=4)
-    with pytest.raises(ValueError, match="'implementation' must be one of \\['fast', 'rgcn', 'spmm'\\]"):
+    with pytest.raises(ParamError, match=r"model 'rgcn' has no parameter 'num_base' \(did you mean 'num_bases'\?\)"):
+        build_model("rgcn", toy_graph, num_base=2)
+    with pytest.raises(ParamError, match=r"^model 'rgcn': implementation must be one of spmm, rgcn, fast, got 'slow'$"):
         build_model("rgcn", toy_graph, implementation="slow")
-    with pytest.raises(ValueError, match="parameter 'num_layers' must be >= 1, got 0"):
+    with pytest.raises(ParamError, match=r"^model 'rgcn': num_layers must be an integer >= 1, got 0$"):
         build_model("rgcn", toy_graph, num_layers=0)
-    with pytest.raises(ValueError, match="'context_size' must be <= walk_length \\+ 1 \\(5\\)"):
+    with pytest.raises(ParamError, match=r"^model 'mlp': dropout must be a float >= 0 and < 1, got 1.0$"):
+        build_model("mlp", toy_graph, dropout=1.0)
+    with pytest.raises(ParamError, match=r"model 'metapath2vec': context_size must be <= walk_length \+ 1 \(5\)"):
         build_model("metapath2vec", toy_graph, walk_length=4, context_size=7)
+    with pytest.raises(TypeError, match="model 'xgboost' builds a XGBoostBaseline, not an Encoder"):
+        build_model("xgboost", toy_graph)
+
+
+@pytest.mark.parametrize(
+    ("encoder", "kwargs", "match"),
+    [
+        (RGCNEncoder, {"hidden": 0}, r"^model 'rgcn': hidden must be an integer >= 1, got 0$"),
+        (GCNEncoder, {"num_layers": 2.5}, r"^model 'gcn': num_layers must be an integer >= 1, got 2.5$"),
+        (RGCNEncoder, {"num_bases": 0}, r"^model 'rgcn': num_bases must be an integer >= 1 or none, got 0$"),
+    ],
+)
+def test_encoders_built_directly_check_the_same_declaration(toy_graph, encoder, kwargs, match):
+    with pytest.raises(ParamError, match=match):
+        encoder(toy_graph, **kwargs)
 
 
 @pytest.mark.parametrize("name", ["han", "metapath2vec"])

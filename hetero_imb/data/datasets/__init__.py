@@ -31,10 +31,16 @@ def load(
             :mod:`hetero_imb.paths`).
         download: Fetch missing raw files from upstream when the network allows.
         force_reload: Re-process even when a cached graph exists.
-        **options: Loader-specific options (e.g. ``features="svd"`` for Facebook).
+        **options: Loader-specific options (e.g. ``features="svd"`` for Facebook), as
+            declared in the loader's ``params`` (``DATASETS.params(name)``).
 
     Returns:
         The graph, with ``target_node_type``, ``class_names`` and ``metapaths``.
+
+    Raises:
+        UnknownComponentError: ``name`` is not registered.
+        ParamError: an unknown option (the message lists the accepted ones) or an
+            invalid value; nothing is read or downloaded.
 
     Example:
         >>> from hetero_imb.data.datasets import load
@@ -43,7 +49,7 @@ def load(
         torch.Size([3492])
     """
     loader_cls = DATASETS.get(name, parameter="dataset")
-    loader = loader_cls(**options)
+    loader = loader_cls(**DATASETS.validate(name, options, parameter="dataset"))
     return load_processed(
         loader, root=root, mirror=mirror, download=download, force_reload=force_reload
     )

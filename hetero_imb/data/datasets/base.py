@@ -1,8 +1,9 @@
 """The shape every dataset loader has, and the shared machinery behind ``load``.
 
 A loader subclasses :class:`DatasetLoader`: it names its raw files (with sha256 and
-upstream URL), stores its options in ``__init__`` and turns the raw files into a
-``HeteroData`` in ``process``. Locating files (data root → local mirror → download),
+upstream URL), declares its options in ``params`` (``{name: ParamSpec}``, checked by
+``load`` through the registry before any work), stores them in ``__init__`` and turns
+the raw files into a ``HeteroData`` in ``process``. Locating files (data root → local mirror → download),
 verifying checksums and caching the processed graph happen here, once for all.
 """
 
@@ -22,6 +23,7 @@ from torch_geometric.data import HeteroData
 
 from ... import paths
 from ..._io import atomic_write
+from ...params import ParamSpec, validate_params
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,14 @@ class DatasetLoader:
     """Base class of the dataset loaders registered in ``DATASETS``.
 
     Subclasses set ``raw_folder`` (the folder name under the data root and under a
-    mirror), ``raw_files``, optionally ``version`` (bump it when ``process`` changes
-    so caches rebuild), and implement ``process``. ``__init__`` only stores options.
+    mirror), ``raw_files``, ``params`` (their options; none by default), ``name`` (the
+    registered name, for messages), optionally ``version`` (bump it when ``process``
+    changes so caches rebuild), and implement ``process``. ``__init__`` only stores
+    options; :meth:`resolved_options` checks them and fills in the defaults.
     """
 
+    name: ClassVar[str] = ""
+    params: ClassVar[dict[str, ParamSpec]] = {}
     raw_folder: ClassVar[str] = ""
     raw_files: ClassVar[tuple[RawFile, ...]] = ()
     version: ClassVar[int] = 1
@@ -79,6 +85,15 @@ class DatasetLoader:
         download_file(spec.url, dest, spec.sha256)
 
     # ------------------------------------------------------------- machinery
+    def resolved_options(self) -> dict[str, Any]:
+        """The options checked against ``params``, with defaults filled in.
+
+        Raises:
+            ParamError: an unknown option or an invalid value.
+        """
+        owner = f"dataset {self.name or type(self).__name__!r}"
+        return validate_params(self.options, self.params, owner=owner)
+
     def cache_options(self) -> dict[str, Any]:
         """Options that change the processed graph (default: all of them)."""
         return dict(self.options)

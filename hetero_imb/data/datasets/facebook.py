@@ -47,10 +47,11 @@ from torch_geometric.data import HeteroData
 
 from ... import paths
 from ..._io import atomic_write
+from ...params import ParamSpec, validate_params
 from ..features import sparse_tensor, svd_features
 from . import DATASETS
 from .base import DatasetFileError, DatasetLoader, RawFile, download_file
-from .freebase import read_id_pairs, reject_options, unique_edges
+from .freebase import read_id_pairs, unique_edges
 
 log = logging.getLogger(__name__)
 
@@ -66,40 +67,25 @@ NPZ_URL = "https://graphmining.ai/datasets/ptg/facebook.npz"
 #: Class names in PyTorch Geometric's numbering.
 CLASS_NAMES = ["tvshow", "company", "government", "politician"]
 FEATURE_MODES = ("auto", "npz", "svd", "sparse")
-DEFAULTS: dict[str, Any] = {"features": "auto", "svd_dim": 128, "seed": 0}
+#: The loader's options.
+PARAMS: dict[str, ParamSpec] = {
+    "features": ParamSpec(
+        "str", "auto", "npz (PyG's 128-d), svd (128-d from the sparse ones) or sparse; "
+        "auto: npz when found, else svd", choices=FEATURE_MODES,
+    ),
+    "svd_dim": ParamSpec("int", 128, "width of the SVD features", low=1),
+    "seed": ParamSpec("int", 0, "seed of the SVD", low=0),
+}
 EDGE_TYPE = ("page", "likes", "page")
 
 
 def validate_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Check the Facebook loader's options and fill in defaults.
-
-    Args:
-        options: Any of ``features`` (one of ``"auto"``, ``"npz"``, ``"svd"``,
-            ``"sparse"``; default ``"auto"``), ``svd_dim`` (int >= 1, default 128),
-            ``seed`` (int, default 0).
-
-    Returns:
-        All three options, resolved.
+    """Check the Facebook loader's options (see :data:`PARAMS`) and fill in defaults.
 
     Raises:
-        TypeError: an unknown option, or a value of the wrong type.
-        ValueError: a value out of range.
+        ParamError: an unknown option or an invalid value.
     """
-    reject_options("facebook", options, tuple(DEFAULTS))
-    resolved = {**DEFAULTS, **options}
-    if resolved["features"] not in FEATURE_MODES:
-        raise ValueError(
-            f"parameter 'features' must be one of {', '.join(FEATURE_MODES)}, "
-            f"got {resolved['features']!r}"
-        )
-    for name in ("svd_dim", "seed"):
-        value = resolved[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"parameter {name!r} must be an int, got {value!r}")
-        resolved[name] = int(value)
-    if resolved["svd_dim"] < 1:
-        raise ValueError(f"parameter 'svd_dim' must be >= 1, got {resolved['svd_dim']}")
-    return resolved
+    return validate_params(options, PARAMS, owner="dataset 'facebook'")
 
 
 def read_targets(path: str | Path) -> np.ndarray:
@@ -320,6 +306,8 @@ class FacebookLoader(DatasetLoader):
         (torch.Size([22470, 128]), 'svd128 of musae_facebook_features.json')
     """
 
+    name = "facebook"
+    params = PARAMS
     raw_folder = "facebook"
     raw_files = (
         RawFile(

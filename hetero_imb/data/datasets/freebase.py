@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
+from ...params import unknown_param_error
 from . import DATASETS
 from .base import DatasetFileError, DatasetLoader, RawFile
 
@@ -229,6 +230,7 @@ class FreebaseLoader(DatasetLoader):
         (3492, 33401)
     """
 
+    name = "freebase"
     raw_folder = "freebase_heco"
     raw_files = (
         RawFile(
@@ -256,16 +258,13 @@ class FreebaseLoader(DatasetLoader):
     source_hint = f"HeCo's Freebase files are at {HECO_URL}<file>"
 
     def process(self, raw: dict[str, Path]) -> HeteroData:
-        reject_options("freebase", self.options)
+        self.resolved_options()  # takes none: any option is an error naming the accepted ones
         return build_freebase(raw)
 
 
 def reject_options(dataset: str, options: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
-    """Raise ``TypeError`` naming any option not in ``allowed``."""
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        expected = ", ".join(allowed) if allowed else "none"
-        raise TypeError(
-            f"unknown option(s) {', '.join(unknown)} for dataset {dataset!r}; "
-            f"accepted options: {expected}"
-        )
+    """Raise :class:`~hetero_imb.params.ParamError` for the first option not in ``allowed``
+    (the message lists the accepted ones)."""
+    for name in options:
+        if name not in allowed:
+            raise unknown_param_error(name, allowed, f"dataset {dataset!r}")

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
+from ...params import ParamSpec
 from . import DATASETS
 from .base import DatasetLoader
 
@@ -124,8 +125,27 @@ def _link(y: Tensor, comm: Tensor, per_item: int, homophily: float, gen: torch.G
 class SyntheticLoader(DatasetLoader):
     """Seeded toy heterograph (item/user/tag), imbalanced 4 classes; no files needed."""
 
+    name = "synthetic"
+    params = {
+        "num_items": ParamSpec("int", 300, "number of target (item) nodes", low=1),
+        "class_weights": ParamSpec(
+            "floats", (0.6, 0.25, 0.1, 0.05), "relative class frequencies (one per class)",
+            low=0.0, low_open=True,
+        ),
+        "num_users": ParamSpec("int", 120, "number of user nodes", low=1),
+        "num_tags": ParamSpec("int", 30, "number of (featureless) tag nodes", low=1),
+        "item_features": ParamSpec(
+            "int", 8, "width of the item features (0 or none: featureless items)", low=0,
+            nullable=True,
+        ),
+        "homophily": ParamSpec(
+            "float", 0.8, "probability that an edge stays in the item's community",
+            low=0.0, high=1.0,
+        ),
+        "seed": ParamSpec("int", 0, "seed of the generator", low=0),
+    }
     raw_folder = "synthetic"
     raw_files = ()
 
     def process(self, raw: dict) -> HeteroData:
-        return make_synthetic(**self.options)
+        return make_synthetic(**self.resolved_options())

@@ -21,6 +21,7 @@ from hetero_imb.data.datasets.facebook import (
     build_facebook,
     read_targets,
 )
+from hetero_imb.params import ParamError
 
 TARGET_CSV = (
     "id,facebook_id,page_name,page_type\n"
@@ -125,11 +126,11 @@ def test_malformed_files(tiny, name, text, message):
 @pytest.mark.parametrize(
     "options, error, message",
     [
-        ({"features": "dense"}, ValueError, "'features' must be one of auto, npz, svd, sparse, got 'dense'"),
-        ({"svd_dim": 0}, ValueError, "'svd_dim' must be >= 1, got 0"),
-        ({"svd_dim": 2.5}, TypeError, "'svd_dim' must be an int, got 2.5"),
-        ({"seed": True}, TypeError, "'seed' must be an int"),
-        ({"dims": 3}, TypeError, "unknown option.*dims.*accepted options: features, svd_dim, seed"),
+        ({"features": "dense"}, ParamError, "^dataset 'facebook': features must be one of auto, npz, svd, sparse, got 'dense'$"),
+        ({"svd_dim": 0}, ParamError, "^dataset 'facebook': svd_dim must be an integer >= 1, got 0$"),
+        ({"svd_dim": 2.5}, ParamError, "svd_dim must be an integer >= 1, got 2.5"),
+        ({"seed": True}, ParamError, "seed must be an integer >= 0, got True"),
+        ({"dims": 3}, ParamError, "dataset 'facebook' has no parameter 'dims'; accepted parameters: features, svd_dim, seed"),
     ],
 )  # fmt: skip
 def test_options_validated_before_any_work(tmp_path, options, error, message):

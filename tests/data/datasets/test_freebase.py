@@ -98,7 +98,7 @@ def test_bad_labels_file(tmp_path):
 
 
 def test_options_are_rejected(tmp_path):
-    with pytest.raises(TypeError, match="unknown option.*features.*dataset 'freebase'.*none"):
+    with pytest.raises(ValueError, match=r"^dataset 'freebase' has no parameter 'features'; accepted parameters: \(none\)$"):
         load("freebase", root=tmp_path, features="svd")
 
 

@@ -172,7 +172,7 @@ def test_load_through_registry_and_cache(tmp_path, monkeypatch):
     data = load("freebase-hgb", root=tmp_path)
     assert data["book"].num_nodes == 10
     assert len(list((tmp_path / "processed").glob("freebase_hgb-*.pt"))) == 1
-    with pytest.raises(TypeError, match="unknown option.*bogus"):
+    with pytest.raises(ValueError, match="dataset 'freebase-hgb' has no parameter 'bogus'"):
         load("freebase-hgb", root=tmp_path, bogus=1)
 
 
