@@ -23,6 +23,7 @@ from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
 from ..data.graph import num_classes, split_mask, target_type
+from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 
 log = logging.getLogger(__name__)
@@ -278,6 +279,7 @@ def fit(
         A :class:`FitResult`.
     """
     _check_fit_args(epochs, patience, batch_size)
+    validate_graph(data, for_training=True)
     dev = resolve_device(device)
     torch.manual_seed(seed)
     start = time.perf_counter()

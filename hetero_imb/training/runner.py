@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
+from ..balancing.compose import counts_seen_by_loss
 from ..balancing.losses import LOSSES, build_loss
 from ..balancing.samplers import SAMPLERS
 from ..balancing.weights import resolve_class_weights
@@ -30,11 +31,13 @@ from ..data.graph import (
 )
 from ..data.imbalance import MODES, make_imbalance, parse_imbalance
 from ..data.splits import official_split, stratified_kfold, stratified_split
+from ..data.validate import validate_graph
 from ..models import MODELS, build_model
 from ..params import validate_params
 from ..paths import processed_dir
 from ..report.metrics import compute_metrics
 from ..report.results import RunResult
+from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .engine import fit
 
@@ -83,6 +86,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
     ``check_dataset=False`` when the caller passes its own graph (``dataset`` is then
     only a label for the results).
     """
+    check_config(config)
     if check_dataset:
         DATASETS.get(config.dataset, parameter="dataset")
     MODELS.get(config.model, parameter="model").settings(**config.model_params)
@@ -142,13 +146,17 @@ def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None) -> d
         params["cache_dir"] = str(processed_dir(config.root) / "embeddings")
     model = build_model(config.model, data, seed=config.seed, **params)
     train_counts = class_counts(data, split_mask(data, "train"))
-    loss = build_loss(
-        config.loss, class_counts=train_counts, class_names=class_names(data),
-        **config.loss_params,
-    )
     sampler = None
     if config.sampler != "none":
         sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
+    # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
+    loss_counts = counts_seen_by_loss(
+        sampler, train_counts, balanced_batches=config.balanced_batches and bool(config.batch_size)
+    )
+    loss = build_loss(
+        config.loss, class_counts=loss_counts, class_names=class_names(data),
+        **config.loss_params,
+    )
     out = fit(
         model, data, loss=loss, sampler=sampler, epochs=config.epochs,
         lr=settings["lr"], weight_decay=settings["weight_decay"], patience=config.patience,
@@ -244,10 +252,12 @@ def run(
     validate_names(config, check_dataset=data is None)
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
+    check_config_for_graph(config, data)  # the validation gate, before any work on data
     data = prepare_data(
         data, imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed,
     )
+    validate_graph(data, for_training=True)
     kind = MODELS.get(config.model, parameter="model").kind
     out = _fit_neural(config, data, progress) if kind == "neural" else _fit_features(config, data)
     y = labels(data)
