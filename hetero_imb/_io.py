@@ -151,10 +151,8 @@ def _nearest_existing(path: Path, parameter: str) -> Path:
     for candidate in (path, *path.parents):
         if candidate.exists():
             if not candidate.is_dir():
-                raise OutputPathError(
-                    f"{parameter}: {candidate} is a file, so {path} cannot be a folder; "
-                    "expected a folder path"
-                )
+                where = "is an existing file" if candidate == path else f"lies under the file {candidate}"
+                raise OutputPathError(f"{parameter}: {path} {where}; expected a folder path")
             return candidate
     return Path(path.anchor or ".")
 

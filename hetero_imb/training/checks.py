@@ -104,11 +104,29 @@ def _check_model_params(params: dict[str, Any]) -> None:
         _number("weight_decay (model_params)", params["weight_decay"], low=0.0)
 
 
-def check_config(config: RunConfig) -> RunConfig:
+def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
+    """Options of the dataset loader, checked without loading anything."""
+    from ..data.datasets import DATASETS
+    from ..params import validate_params
+
+    loader_cls = DATASETS.get(name, parameter="dataset")
+    spec = getattr(loader_cls, "params", None)
+    try:
+        if isinstance(spec, dict) and spec:
+            validate_params(options, spec, owner=f"dataset {name!r}")
+        else:
+            loader_cls(**options).cache_options()
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"dataset_options (--dataset-option): {err}") from None
+
+
+def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
     """Check the values of ``config`` that need no data; return it unchanged.
 
     Args:
         config: The run configuration.
+        check_dataset: Also check ``dataset`` and ``dataset_options`` (``False`` when
+            the caller passes its own graph).
 
     Returns:
         ``config``.
@@ -145,6 +163,8 @@ def check_config(config: RunConfig) -> RunConfig:
     _check_device(config.device)
     _check_split_fractions(config.split)
     _check_model_params(config.model_params)
+    if check_dataset:
+        _check_dataset_options(config.dataset, config.dataset_options)
     return config
 
 

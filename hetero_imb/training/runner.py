@@ -86,7 +86,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
     ``check_dataset=False`` when the caller passes its own graph (``dataset`` is then
     only a label for the results).
     """
-    check_config(config)
+    check_config(config, check_dataset=check_dataset)
     if check_dataset:
         DATASETS.get(config.dataset, parameter="dataset")
     MODELS.get(config.model, parameter="model").settings(**config.model_params)

@@ -6,6 +6,7 @@ graph beat models that do not (labels follow the communities of the neighbours).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import torch
@@ -114,6 +115,12 @@ class SyntheticLoader(DatasetLoader):
 
     raw_folder = "synthetic"
     raw_files = ()
+
+    def cache_options(self) -> dict:
+        from .freebase import reject_options  # unknown options: an error listing the accepted
+
+        reject_options("synthetic", self.options, tuple(inspect.signature(make_synthetic).parameters))
+        return dict(self.options)
 
     def process(self, raw: dict) -> HeteroData:
         return make_synthetic(**self.options)
