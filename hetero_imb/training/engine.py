@@ -277,6 +277,9 @@ def fit(
 
     Returns:
         A :class:`FitResult`.
+
+    Raises:
+        GraphValidationError: ``data`` fails ``validate_graph(data, for_training=True)``.
     """
     _check_fit_args(epochs, patience, batch_size)
     validate_graph(data, for_training=True)

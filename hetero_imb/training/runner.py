@@ -248,6 +248,12 @@ def run(
 
     Returns:
         A :class:`~hetero_imb.report.results.RunResult`.
+
+    Raises:
+        ConfigError: a value of ``config`` is malformed (checked before any work).
+        GraphValidationError: the graph breaks a convention (the validation gate
+            :func:`~hetero_imb.data.validate.validate_graph`, run before imbalance
+            and split, and with ``for_training=True`` after them).
     """
     validate_names(config, check_dataset=data is None)
     if data is None:
