@@ -112,7 +112,7 @@ def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
     loader_cls = DATASETS.get(name, parameter="dataset")
     spec = getattr(loader_cls, "params", None)
     try:
-        if isinstance(spec, dict) and spec:
+        if isinstance(spec, dict):  # options declared as ParamSpecs (none: an empty dict)
             validate_params(options, spec, owner=f"dataset {name!r}")
         else:
             loader_cls(**options).cache_options()
