@@ -380,10 +380,9 @@ def validate_graph(
     """
     if not isinstance(data, HeteroData):
         raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
-    if not isinstance(require_labels, bool):
-        raise TypeError(f"require_labels must be a bool, got {require_labels!r}")
-    if not isinstance(for_training, bool):
-        raise TypeError(f"for_training must be a bool, got {for_training!r}")
+    for name, flag in (("require_labels", require_labels), ("for_training", for_training)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {flag!r}")
     require_labels = require_labels or for_training
     target = _check_target(data)
     names = _check_class_names(data)
