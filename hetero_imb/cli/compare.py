@@ -27,9 +27,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .._io import atomic_write_json, atomic_write_text
+from .._io import atomic_write_json, atomic_write_text, check_data_root, check_output_dir
 from ..data.imbalance import MODES
-from ..registry import UnknownComponentError
 from ..report.results import save_run
 from ..report.summary import summarise
 from ..training import config as config_mod
@@ -128,8 +127,9 @@ def _run_one(spec: RunSpec, folder: Path) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser of ``python -m hetero_imb.compare``."""
     from .common import add_component_arguments
+    from .errors import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m hetero_imb.compare",
         description="Run a grid of models x losses x samplers x seeds and summarise it.",
     )
@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="maximum epochs per run")
     parser.add_argument("--patience", type=int, help="early-stopping patience")
     parser.add_argument("--device", help="auto | cpu | cuda")
-    parser.add_argument("--root", help="data root")
+    parser.add_argument("--root", help="data root (must exist unless --create-root)")
+    parser.add_argument("--create-root", action="store_true",
+                        help="create the --root folder when it does not exist")
     parser.add_argument("--out", required=True, help="output folder (reuse it to resume)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
     bar = parser.add_mutually_exclusive_group()
@@ -186,8 +188,21 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
     )
 
 
+def failed_runs(grid: Grid, out_dir: str | Path) -> list[str]:
+    """Keys of the grid's runs that hold an ``error.json`` and no ``results.json``."""
+    runs_dir = Path(out_dir) / "runs"
+    return [
+        spec.key for spec in grid.runs()
+        if (runs_dir / spec.key / "error.json").is_file()
+        and not (runs_dir / spec.key / "results.json").is_file()
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; 2 for bad input, 130 when interrupted."""
+    """Entry point: 0 when every run finished, 1 when any failed (the count is
+    printed), 2 for usage and configuration errors, 130 when interrupted."""
+    from .errors import DATA_ERRORS, EXIT_DATA, EXIT_INTERRUPTED, USAGE_ERRORS, exit_code, report
+
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -195,19 +210,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         grid = grid_from_args(args)
         for spec in grid.runs():
             validate_names(spec.config)
-    except (UnknownComponentError, ValueError, TypeError, AttributeError) as err:
-        parser.error(str(err))
+        check_output_dir(args.out, resume=True)
+        for root in sorted({s.config.root for s in grid.runs() if s.config.root is not None}):
+            check_data_root(root, create=args.create_root)
+    except (*USAGE_ERRORS, ValueError, TypeError, AttributeError) as err:
+        parser.fail(err)
     start = time.perf_counter()
     try:
         out = run_grid(grid, args.out, progress=args.progress, plots=not args.no_plots)
-    except ValueError as err:  # e.g. a stale run folder with another configuration
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("interrupted: run the same command again to resume", file=sys.stderr)
-        return 130
+        report(parser.prog, "interrupted: run the same command again to resume")
+        return EXIT_INTERRUPTED
+    except DATA_ERRORS as err:  # e.g. a stale run folder with another configuration
+        report(parser.prog, err)
+        return exit_code(err)
+    failed = failed_runs(grid, out)
+    total = len(list(grid.runs()))
     print(f"grid finished in {time.perf_counter() - start:.0f}s: {out / 'summary.md'}")
     print((out / "summary.md").read_text(encoding="utf-8"))
+    if failed:
+        report(
+            parser.prog,
+            f"{len(failed)} of {total} runs failed (first: {failed[0]}); see "
+            f"{out / 'runs'}/<run>/error.json",
+        )
+        return EXIT_DATA
     return 0
 
 

@@ -15,20 +15,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._io import check_data_root, check_output_dir
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.imbalance import MODES
-from ..registry import UnknownComponentError
 from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
 from ..training import config as config_mod
 from ..training.runner import run, validate_names
 from .common import add_component_arguments, component_params, parse_key_values
+from .errors import DATA_ERRORS, EXIT_INTERRUPTED, USAGE_ERRORS, Parser, exit_code, report
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (its ``--help`` lists every registered choice)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m hetero_imb.train",
         description="Train one model on an (imbalanced) heterogeneous graph and report "
         "imbalance-aware metrics. Defaults live in code; --config YAML overrides them; "
@@ -64,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--balanced-batches", action="store_true", default=None,
                         help="class-balanced seed sampling in mini-batch mode")
     parser.add_argument("--root", metavar="DIR", help="data root (default: $HETERO_IMB_DATA or data/)")
+    parser.add_argument("--create-root", action="store_true",
+                        help="create the --root folder when it does not exist (else an error)")
     parser.add_argument("--out", metavar="DIR", help="run folder (default: a new folder under runs/)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out folder (else an error, exit 2)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="always show progress bars")
@@ -153,22 +158,34 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def _prepare(parser: Parser, args: argparse.Namespace) -> tuple[config_mod.RunConfig, Path]:
+    """Config and run folder, every check done before any work; usage errors exit 2."""
+    try:
+        config = config_from_args(args)
+        out_dir = check_output_dir(args.out or default_out_dir(config), overwrite=args.overwrite)
+        if config.root is not None:
+            check_data_root(config.root, create=args.create_root)
+    except (*USAGE_ERRORS, ValueError, TypeError) as err:
+        parser.fail(err)
+    return config, out_dir
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit status (2 for bad input)."""
+    """Entry point; returns the process exit status (see :mod:`hetero_imb.cli.errors`:
+    2 for usage and configuration errors, 1 for data errors, 130 when interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = config_from_args(args)
-    except (UnknownComponentError, ValueError, TypeError) as err:
-        parser.error(str(err))  # exits with status 2, nothing written
-    out_dir = Path(args.out) if args.out else default_out_dir(config)
+    config, out_dir = _prepare(parser, args)
     try:
         result = run(config, progress=args.progress)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    save_run(result, out_dir)
+        save_run(result, out_dir)
+    except KeyboardInterrupt:
+        report(parser.prog, "interrupted; nothing was saved")
+        return EXIT_INTERRUPTED
+    except DATA_ERRORS as err:  # SaveError (an OSError) says where the results are
+        report(parser.prog, err)
+        return exit_code(err)
     if args.quiet:
         test = result.metrics["test"]
         print(

@@ -193,6 +193,9 @@ def _subgraph(data: HeteroData, target: str, keep: Tensor) -> HeteroData:
     out = out.subgraph({target: keep})
     for key, value in special.items():
         out[target][key] = select_rows(value, keep)
+    node_ids = getattr(data, "node_ids", None)  # graph-level: subgraph() leaves it whole
+    if isinstance(node_ids, dict) and target in node_ids:
+        out.node_ids = {**node_ids, target: select_rows(node_ids[target], keep)}
     return out
 
 

@@ -2,9 +2,9 @@
 
 A run folder holds ``config.yaml`` (the resolved config), ``history.jsonl`` (one
 line per epoch), ``results.json`` (metrics, class counts, timing, versions) and
-``predictions.pt`` (class probabilities of every target node). Each file is written
-atomically, and a new folder appears only once complete, so a folder with a
-``results.json`` is always a finished run.
+``predictions.pt`` (class probabilities of every target node). The folder is written
+under a temporary name and put in place only once complete (replacing an older one
+in a single step), so a folder with a ``results.json`` is always a finished run.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 import torch_geometric
 from torch import Tensor
 
-from .._io import atomic_write, atomic_write_json, atomic_write_text
+from .._io import default_mode, replace_dir
 from ..training.config import RunConfig, to_yaml
 
 
@@ -101,43 +101,73 @@ class RunResult:
         return self.proba.argmax(dim=-1)
 
 
-def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
-    """Write a run folder (see module docstring) and return its path.
+class SaveError(OSError):
+    """A run folder could not be written; the message says where the results are."""
 
-    A new folder is assembled under a temporary name beside ``out_dir`` and renamed
-    into place; an existing folder has its files replaced one by one, atomically.
-    """
-    out = Path(out_dir)
 
-    def write_all(folder: Path) -> None:
-        atomic_write_text(folder / "config.yaml", to_yaml(result.config))
-        atomic_write_text(
-            folder / "history.jsonl", "".join(json.dumps(row) + "\n" for row in result.history)
-        )
-        if result.proba is not None:
-            atomic_write(
-                folder / "predictions.pt",
-                lambda tmp: torch.save(
-                    {"proba": result.proba, "y": result.y, "masks": result.masks}, tmp
-                ),
-            )
-        # results.json last: its presence marks a complete run.
-        atomic_write_json(folder / "results.json", result.to_dict())
+def _write_files(result: RunResult, folder: Path) -> None:
+    """Every file of a run folder, written into ``folder`` (a private staging folder)."""
+    (folder / "config.yaml").write_text(to_yaml(result.config), encoding="utf-8")
+    (folder / "history.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in result.history), encoding="utf-8"
+    )
+    if result.proba is not None:
+        torch.save({"proba": result.proba, "y": result.y, "masks": result.masks},
+                   folder / "predictions.pt")
+    (folder / "results.json").write_text(
+        json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8"
+    )
 
-    if out.exists():
-        # the old results.json goes first: a crash midway must not leave old metrics
-        # beside a new config (a folder without results.json is an unfinished run)
-        (out / "results.json").unlink(missing_ok=True)
-        write_all(out)
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+
+def _stage(result: RunResult, parent: Path, name: str) -> Path:
+    """Write the run into a new folder ``.<name>.*.tmp`` under ``parent``, with the
+    permissions of a normal folder; remove it again on any failure."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent))
     try:
-        write_all(staging)
-        os.replace(staging, out)
+        _write_files(result, staging)
+        os.chmod(staging, default_mode(directory=True))  # mkdtemp made it 0700
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return staging
+
+
+def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
+    """Write a run folder (see module docstring) and return its path.
+
+    The whole folder is written under a temporary name beside ``out_dir`` and then
+    put in place in one step (:func:`hetero_imb._io.replace_dir`), replacing a folder
+    already there: a process killed while saving leaves either the old folder or the
+    new one, never a mix. Files and folder get the user's normal permissions.
+
+    Args:
+        result: The run.
+        out_dir: The run folder.
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        SaveError: the folder could not be written; the results were saved elsewhere
+            (a folder under the system's temporary directory, or the complete staging
+            folder) and the message says where.
+    """
+    out = Path(out_dir)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = _stage(result, out.parent, out.name)
+    except OSError as err:
+        rescue = _stage(result, Path(tempfile.gettempdir()), "hetero_imb-run")
+        raise SaveError(
+            f"could not write the run folder {out} ({err}); the results were saved to {rescue}"
+        ) from err
+    try:
+        replace_dir(staging, out)
+    except OSError as err:
+        raise SaveError(
+            f"could not move the run folder into place at {out} ({err}); the complete "
+            f"results are in {staging}"
+        ) from err
     return out
 
 

@@ -23,6 +23,7 @@ from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
 from ..data.graph import num_classes, split_mask, target_type
+from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 
 log = logging.getLogger(__name__)
@@ -276,8 +277,12 @@ def fit(
 
     Returns:
         A :class:`FitResult`.
+
+    Raises:
+        GraphValidationError: ``data`` fails ``validate_graph(data, for_training=True)``.
     """
     _check_fit_args(epochs, patience, batch_size)
+    validate_graph(data, for_training=True)
     dev = resolve_device(device)
     torch.manual_seed(seed)
     start = time.perf_counter()

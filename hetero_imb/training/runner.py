@@ -15,6 +15,7 @@ from typing import Any
 
 from torch_geometric.data import HeteroData
 
+from ..balancing.compose import counts_seen_by_loss
 from ..balancing.losses import LOSSES, build_loss
 from ..balancing.samplers import SAMPLERS
 from ..data.datasets import DATASETS, load
@@ -29,9 +30,11 @@ from ..data.graph import (
 )
 from ..data.imbalance import MODES, make_imbalance, parse_imbalance
 from ..data.splits import official_split, stratified_kfold, stratified_split
+from ..data.validate import validate_graph
 from ..models import MODELS, FitContext, FitOutput, NodeClassifier
 from ..report.metrics import compute_metrics
 from ..report.results import RunResult
+from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .engine import fit
 
@@ -82,6 +85,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
     samplers it accepts. ``check_dataset=False`` when the caller passes its own graph
     (``dataset`` is then only a label for the results).
     """
+    check_config(config, check_dataset=check_dataset)
     components = [
         (MODELS, config.model, config.model_params, "model"),
         (LOSSES, config.loss, config.loss_params, "loss"),
@@ -144,11 +148,16 @@ def _loop_trainer(
     (handed to a model's fit hook as ``FitContext.train``)."""
 
     def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
-        loss = build_loss(
-            config.loss, class_counts=class_counts(data, split_mask(data, "train")),
-            class_names=class_names(data), **config.loss_params,
-        )
         sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
+        # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
+        loss_counts = counts_seen_by_loss(
+            sampler, class_counts(data, split_mask(data, "train")),
+            balanced_batches=config.balanced_batches and bool(config.batch_size),
+        )
+        loss = build_loss(
+            config.loss, class_counts=loss_counts, class_names=class_names(data),
+            **config.loss_params,
+        )
         out = fit(
             model, data, loss=loss, sampler=sampler, epochs=config.epochs, lr=lr,
             weight_decay=weight_decay, patience=config.patience, device=config.device,
@@ -195,14 +204,22 @@ def run(
 
     Returns:
         A :class:`~hetero_imb.report.results.RunResult`.
+
+    Raises:
+        ConfigError: a value of ``config`` is malformed (checked before any work).
+        GraphValidationError: the graph breaks a convention (the validation gate
+            :func:`~hetero_imb.data.validate.validate_graph`, run before imbalance
+            and split, and with ``for_training=True`` after them).
     """
     validate_names(config, check_dataset=data is None)
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
+    check_config_for_graph(config, data)  # the validation gate, before any work on data
     data = prepare_data(
         data, imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed,
     )
+    validate_graph(data, for_training=True)
     out = fit_model(config, data, progress)
     y = labels(data)
     names = class_names(data)

@@ -101,23 +101,22 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path, monkeypatch):
 
 
 # `python -m hetero_imb.compare ARGS` that SIGKILLs itself (no cleanup at all) when the
-# KILL_AT-th results.json is about to be renamed into place: that run's files are all
-# staged but it is unfinished, and the runs before it are complete.
+# KILL_AT-th run folder is about to be swapped into place: that run's files are all
+# staged in a hidden folder but it is unfinished, and the runs before it are complete.
 _COMPARE_KILLED_AT = """
 import os, signal, sys
-from pathlib import Path
+from hetero_imb.report import results
 from hetero_imb.cli.compare import main
 
-kill_at, real_replace, seen = int(os.environ["KILL_AT"]), os.replace, []
+kill_at, real_replace_dir, seen = int(os.environ["KILL_AT"]), results.replace_dir, []
 
-def replace(src, dst, **kw):
-    if Path(dst).name == "results.json":
-        seen.append(dst)
-        if len(seen) == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-    return real_replace(src, dst, **kw)
+def replace_dir(staging, target):
+    seen.append(target)
+    if len(seen) == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace_dir(staging, target)
 
-os.replace = replace
+results.replace_dir = replace_dir
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -135,7 +134,8 @@ def test_killed_process_resumes(tmp_path):
     killed = subprocess.run([sys.executable, "-c", _COMPARE_KILLED_AT, *args, "--out", str(out)],
                             env=env, capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert len(list(out.glob("runs/*/results.json"))) == 2
+    finished = [p for p in out.glob("runs/*/results.json") if not p.parent.name.startswith(".")]
+    assert len(finished) == 2
     assert len(list(out.glob("runs/.*.tmp"))) == 1  # the third run, staged but unfinished
     assert not (out / "summary.csv").exists()
 

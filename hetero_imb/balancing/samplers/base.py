@@ -215,6 +215,15 @@ class EmbeddingSampler:
     def _counts(self, y_cpu: Tensor) -> Tensor:
         return torch.bincount(y_cpu, minlength=self.num_classes_)
 
+    def _filled_counts(self, counts: list[int], cap: int | None = None) -> list[int]:
+        """Per-class counts after filling every class up to ``target_ratio`` x the largest
+        (what an over-sampler's ``expected_counts`` returns)."""
+        params = self.get_params()
+        target = math.floor(params["target_ratio"] * max(counts))
+        extra = [min(target - n, cap if cap is not None else target) if 0 < n < target else 0
+                 for n in counts]
+        return [n + e for n, e in zip(counts, extra, strict=True)]
+
     def _oversample_targets(self, counts: Tensor, cap: int | None = None) -> dict[int, int]:
         """``{class: rows to add}`` for every present class below the target count."""
         target = math.floor(self.params_["target_ratio"] * int(counts.max()))

@@ -20,6 +20,10 @@ class IdentitySampler(EmbeddingSampler):
 
     params: ClassVar[dict[str, ParamSpec]] = {}
 
+    def expected_counts(self, counts: list[int]) -> list[int]:
+        """Per-class counts a loss sees after this sampler (see balancing/compose.py)."""
+        return list(counts)
+
     def _resample(self, z, y, y_cpu, index, gen):
         return z, y, None
 
@@ -36,6 +40,10 @@ class RandomOverSampler(EmbeddingSampler):
     params: ClassVar[dict[str, ParamSpec]] = {
         "target_ratio": TARGET_RATIO,
     }
+
+    def expected_counts(self, counts: list[int]) -> list[int]:
+        """Per-class counts a loss sees after this sampler (see balancing/compose.py)."""
+        return self._filled_counts(list(counts))
 
     def _resample(self, z, y, y_cpu, index, gen):
         need = self._oversample_targets(self._counts(y_cpu))
@@ -79,6 +87,16 @@ class RandomUnderSampler(EmbeddingSampler):
 
     #: Input-row positions kept by the last ``resample`` call (sorted).
     last_kept: Tensor
+
+    def _undersampled_counts(self, counts: list[int]) -> list[int]:
+        if self.get_params()["reweight"]:  # row weights n_c / kept_c restore the counts
+            return counts
+        keep = max(1, math.floor(self.get_params()["target_ratio"] * min(n for n in counts if n)))
+        return [min(n, keep) for n in counts]
+
+    def expected_counts(self, counts: list[int]) -> list[int]:
+        """Per-class counts a loss sees after this sampler (see balancing/compose.py)."""
+        return self._undersampled_counts(list(counts))
 
     def _resample(self, z, y, y_cpu, index, gen):
         counts = self._counts(y_cpu)

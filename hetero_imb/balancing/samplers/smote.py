@@ -64,6 +64,10 @@ class NeighborOverSampler(EmbeddingSampler):
         ),
     }
 
+    def expected_counts(self, counts: list[int]) -> list[int]:
+        """Per-class counts a loss sees after this sampler (see balancing/compose.py)."""
+        return self._filled_counts(list(counts), self.get_params()["max_synthetic_per_class"])
+
     def _fit(self, data: HeteroData, train_index: Tensor, y_train: Tensor) -> None:
         self._nbr_ptr: Tensor | None = None
         self._nbr_col: Tensor | None = None
