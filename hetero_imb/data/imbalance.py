@@ -193,6 +193,9 @@ def _subgraph(data: HeteroData, target: str, keep: Tensor) -> HeteroData:
     out = out.subgraph({target: keep})
     for key, value in special.items():
         out[target][key] = select_rows(value, keep)
+    ids = getattr(out, "node_ids", None)
+    if isinstance(ids, dict) and target in ids:  # the user's ids follow the kept nodes
+        out.node_ids = {**ids, target: select_rows(list(ids[target]), keep)}
     return out
 
 

@@ -45,6 +45,11 @@ class Encoder(nn.Module):
     #: Whether the encoder can run on sampled subgraphs (mini-batch training).
     supports_minibatch: bool = True
 
+    #: Whether a trained encoder can embed nodes added to the graph after training
+    #: (see :func:`hetero_imb.load_run`); when not, ``not_inductive_reason`` says why.
+    inductive: bool = True
+    not_inductive_reason: str = ""
+
 
 class NodeClassifier(nn.Module):
     """An :class:`Encoder` followed by a linear classification head.

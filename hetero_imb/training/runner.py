@@ -33,9 +33,12 @@ from ..data.splits import official_split, stratified_kfold, stratified_split
 from ..models import MODELS, build_model
 from ..params import validate_params
 from ..paths import processed_dir
+from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
+from ..report.predictions import node_ids, with_node_ids
 from ..report.results import RunResult
 from .config import RunConfig
+from .decision import parse_decision, tune_run
 from .engine import fit
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
     validate_params(config.sampler_params, sampler_cls.params, owner=f"sampler {config.sampler!r}")
     parse_imbalance(config.imbalance)
     parse_split(config.split)
+    parse_decision(config.tune_decision)
     if config.imbalance_mode not in IMBALANCE_MODES:
         raise ValueError(
             f"imbalance_mode must be one of {', '.join(IMBALANCE_MODES)}, "
@@ -133,7 +137,8 @@ def prepare_data(
     return data
 
 
-def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None) -> dict[str, Any]:
+def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None,
+                callbacks: Any = None) -> dict[str, Any]:
     spec = MODELS.get(config.model, parameter="model")
     settings = spec.settings(**config.model_params)
     params = dict(config.model_params)
@@ -154,9 +159,10 @@ def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None) -> d
         lr=settings["lr"], weight_decay=settings["weight_decay"], patience=config.patience,
         device=config.device, seed=config.seed, progress=progress,
         batch_size=config.batch_size, num_neighbors=config.num_neighbors,
-        balanced_batches=config.balanced_batches,
+        balanced_batches=config.balanced_batches, callbacks=callbacks,
     )
     return {
+        "model": out.model,
         "proba": out.proba,
         "history": out.history,
         "best_epoch": out.best_epoch,
@@ -213,6 +219,7 @@ def _fit_features(config: RunConfig, data: HeteroData) -> dict[str, Any]:
     proba = torch.as_tensor(estimator.predict_proba(x), dtype=torch.float)
     rounds = int(getattr(estimator, "rounds", 1))
     return {
+        "model": estimator,
         "proba": proba,
         "history": [],
         "best_epoch": 0,
@@ -227,7 +234,8 @@ def _fit_features(config: RunConfig, data: HeteroData) -> dict[str, Any]:
 
 
 def run(
-    config: RunConfig, *, data: HeteroData | None = None, progress: bool | None = None
+    config: RunConfig, *, data: HeteroData | None = None, progress: bool | None = None,
+    callbacks: Any = None,
 ) -> RunResult:
     """Execute one run and compute its metrics on train, val and test.
 
@@ -237,19 +245,25 @@ def run(
             user's own graph); imbalance and split are still applied from ``config``
             (``config.split == "given"`` keeps the graph's own masks).
         progress: Progress bars (``None``: only on a terminal).
+        callbacks: Called after each epoch of a neural model (see
+            :func:`hetero_imb.training.engine.fit`).
 
     Returns:
         A :class:`~hetero_imb.report.results.RunResult`.
     """
+    import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
     data = prepare_data(
-        data, imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
+        with_node_ids(data), imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed,
     )
     kind = MODELS.get(config.model, parameter="model").kind
-    out = _fit_neural(config, data, progress) if kind == "neural" else _fit_features(config, data)
+    if kind == "neural":
+        out = _fit_neural(config, data, progress, callbacks)
+    else:
+        out = _fit_features(config, data)
     y = labels(data)
     names = class_names(data)
     masks = {s: split_mask(data, s) & (y >= 0) for s in SPLITS}
@@ -257,6 +271,7 @@ def run(
         s: compute_metrics(y[masks[s]].numpy(), out["proba"][masks[s]].numpy(), names)
         for s in SPLITS
     }
+    decision = tune_run(config.tune_decision, out["proba"], y, masks, names)
     return RunResult(
         config=config,
         class_names=names,
@@ -271,4 +286,20 @@ def run(
         proba=out["proba"],
         y=y,
         masks=masks,
+        node_ids=node_ids(data),
+        decision=decision,
+        checkpoint=capture(config, data, out["model"], kind=kind,
+                           decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
+                           or None),
     )
+
+
+def import_plugins(modules: list[str] | None) -> None:
+    """Import each module of ``modules`` (they register custom components)."""
+    import importlib
+
+    for module in modules or []:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"plugin module {module!r} cannot be imported: {err}") from err
