@@ -68,7 +68,8 @@ def _embedded_types(model: Any) -> list[str]:
 
 
 def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
-            decision: dict[str, Any] | None = None) -> dict[str, Any]:
+            decision: dict[str, Any] | None = None,
+            preprocessed: HeteroData | None = None) -> dict[str, Any]:
     """The content of ``model.pt`` for a trained ``model`` on ``data`` (the run's graph).
 
     Args:
@@ -78,6 +79,9 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
             baseline's fitted estimator.
         kind: ``"neural"`` or ``"features"`` (the model spec's kind).
         decision: Tuned decision offsets, if any.
+        preprocessed: ``data`` after the encoder's ``preprocess``; for an encoder that
+            is not inductive, the target-node attributes it added (e.g. metapath2vec's
+            embeddings) are kept, so that scoring the training graph needs no retraining.
     """
     encoder = getattr(model, "encoder", None)
     payload: dict[str, Any] = {
@@ -93,6 +97,10 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
         "not_inductive_reason": getattr(encoder, "not_inductive_reason", ""),
         "decision": decision,
     }
+    if preprocessed is not None and not payload["inductive"]:
+        target, before = target_type(data), set(data[target_type(data)].keys())
+        payload["preprocessed"] = {k: v for k, v in preprocessed[target].items()
+                                   if k not in before and isinstance(v, Tensor)}
     if kind == "neural":
         payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     else:
@@ -266,7 +274,12 @@ class TrainedModel:
         model = build_model(cfg.model, data, seed=cfg.seed, **params)
         model.load_state_dict(self.payload["state_dict"])
         model.eval()
-        return model(model.encoder.preprocess(data)).softmax(dim=-1)
+        stored = self.payload.get("preprocessed")
+        if stored:  # a non-inductive encoder on its training graph: reuse its artefacts
+            data[self.payload["target"]].update(stored)
+        else:
+            data = model.encoder.preprocess(data)
+        return model(data).softmax(dim=-1)
 
     def predict(self, data: HeteroData | None = None) -> Tensor:
         """Predicted class ids (tuned decision offsets applied when the run has them)."""

@@ -163,6 +163,7 @@ def _fit_neural(config: RunConfig, data: HeteroData, progress: bool | None,
     )
     return {
         "model": out.model,
+        "preprocessed": out.data,
         "proba": out.proba,
         "history": out.history,
         "best_epoch": out.best_epoch,
@@ -289,6 +290,7 @@ def run(
         node_ids=node_ids(data),
         decision=decision,
         checkpoint=capture(config, data, out["model"], kind=kind,
+                           preprocessed=out.get("preprocessed"),
                            decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
                            or None),
     )
