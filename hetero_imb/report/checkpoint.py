@@ -69,7 +69,7 @@ def _embedded_types(model: Any) -> list[str]:
 
 def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
             decision: dict[str, Any] | None = None,
-            preprocessed: HeteroData | None = None) -> dict[str, Any]:
+            preprocessed: HeteroData | None = None, graph_source: str = "dataset") -> dict[str, Any]:
     """The content of ``model.pt`` for a trained ``model`` on ``data`` (the run's graph).
 
     Args:
@@ -82,6 +82,8 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
         preprocessed: ``data`` after the encoder's ``preprocess``; for an encoder that
             is not inductive, the target-node attributes it added (e.g. metapath2vec's
             embeddings) are kept, so that scoring the training graph needs no retraining.
+        graph_source: ``"dataset"`` (loaded from ``config.dataset``, which
+            :meth:`TrainedModel.graph` can reload) or ``"code"`` (a graph passed to ``run``).
     """
     encoder = getattr(model, "encoder", None)
     payload: dict[str, Any] = {
@@ -96,6 +98,7 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *, kind: str,
         "inductive": bool(getattr(encoder, "inductive", True)),
         "not_inductive_reason": getattr(encoder, "not_inductive_reason", ""),
         "decision": decision,
+        "graph_source": graph_source,
     }
     if preprocessed is not None and not payload["inductive"]:
         target, before = target_type(data), set(data[target_type(data)].keys())
@@ -221,10 +224,9 @@ class TrainedModel:
         return f"TrainedModel({cfg.model!r} on {cfg.dataset!r}, classes {self.class_names}, from {str(self.path)!r})"
 
     def _import_plugins(self) -> None:
-        import importlib
+        from ..training.runner import import_plugins
 
-        for module in getattr(self.config, "plugins", None) or []:
-            importlib.import_module(module)
+        import_plugins(self.config.plugins)
 
     def graph(self) -> HeteroData:
         """The run's own graph: its dataset reloaded, with the run's imbalance and split."""
@@ -233,10 +235,10 @@ class TrainedModel:
         from .predictions import with_node_ids
 
         cfg = self.config
-        if cfg.dataset not in DATASETS:
+        if self.payload.get("graph_source") == "code" or cfg.dataset not in DATASETS:
             raise ValueError(
-                f"run {str(self.path)!r} was trained on a graph passed in code (dataset "
-                f"{cfg.dataset!r} is not registered); pass data=<your HeteroData>"
+                f"run {str(self.path)!r} was trained on a graph passed in code, which it cannot "
+                "reload; pass data=<your HeteroData> (python -m hetero_imb.predict: --graph FILE)"
             )
         data = with_node_ids(load(cfg.dataset, root=cfg.root, **cfg.dataset_options))
         return prepare_data(data, imbalance=cfg.imbalance, imbalance_mode=cfg.imbalance_mode,

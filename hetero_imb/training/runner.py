@@ -254,6 +254,7 @@ def run(
     """
     import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
+    graph_source = "code" if data is not None else "dataset"
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
     data = prepare_data(
@@ -290,7 +291,7 @@ def run(
         node_ids=node_ids(data),
         decision=decision,
         checkpoint=capture(config, data, out["model"], kind=kind,
-                           preprocessed=out.get("preprocessed"),
+                           preprocessed=out.get("preprocessed"), graph_source=graph_source,
                            decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
                            or None),
     )

@@ -139,3 +139,9 @@ def test_tuned_offsets_are_saved_and_applied(tmp_path, trained):
     offsets = torch.tensor(result.decision["offsets"])
     expected = (result.proba.clamp_min(1e-12).log() + offsets).argmax(-1)
     assert torch.equal(loaded.predict(data), expected)
+
+
+def test_a_graph_passed_in_code_must_be_given_again(trained):
+    _, runs = trained
+    with pytest.raises(ValueError, match="trained on a graph passed in code.*pass data="):
+        hi.load_run(runs["mlp"][1]).predict()
