@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+import hetero_imb as hi
 from hetero_imb.cli.predict import main as predict
 from hetero_imb.cli.train import main as train
 from hetero_imb.data.datasets import load
@@ -104,3 +105,38 @@ def test_facebook_train_then_predict_subprocess(tmp_path):
     frame = _check_against_run(run, csv)
     assert len(frame) == 22470 and frame["node_id"].tolist() == list(range(22470))
     assert set(frame["predicted"]) <= {"tvshow", "company", "government", "politician"}
+
+
+def _fraud_graph(n_new=0):
+    rng = np.random.default_rng(1)
+    n = 100 + 10
+    fraud = rng.random(n) < 0.2
+    users = pd.DataFrame({"user_id": [f"user-{i}" for i in range(100)] + [f"late-{i}" for i in range(10)],
+                          "age": rng.normal(np.where(fraud, 20, 40), 5),
+                          "label": np.where(fraud, "fraud", "ok").astype(object)})
+    users.loc[100:, "label"] = None
+    devices = pd.DataFrame({"device_id": [f"dev-{j}" for j in range(8)]})
+    uses = pd.DataFrame({"src": users["user_id"], "dst": [f"dev-{j}" for j in rng.integers(0, 8, n)]})
+    keep = 100 + n_new
+    return hi.from_pandas({"user": users.iloc[:keep], "device": devices},
+                          {("user", "uses", "device"): uses.iloc[:keep]},
+                          target="user", node_id={"user": "user_id", "device": "device_id"})
+
+
+def test_string_ids_and_ten_new_nodes_through_the_cli(tmp_path):
+    data = hi.stratified_split(_fraud_graph(), seed=0)
+    config = hi.RunConfig(dataset="custom", model="gcn", split="given", epochs=5,
+                          model_params={"hidden": 8})
+    run = hi.save_run(hi.run(config, data=data, progress=False), tmp_path / "run")
+    torch.save(data, tmp_path / "same.pt")
+    torch.save(_fraud_graph(10), tmp_path / "grown.pt")
+    assert predict([str(run), "--graph", str(tmp_path / "same.pt"), "--out", str(tmp_path / "a.csv")]) == 0
+    frame = _check_against_run(run, tmp_path / "a.csv")
+    assert frame["node_id"].tolist() == [f"user-{i}" for i in range(100)]
+    assert predict([str(run), "--graph", str(tmp_path / "grown.pt"), "--out", str(tmp_path / "b.csv")]) == 0
+    grown = pd.read_csv(tmp_path / "b.csv")
+    late = grown[grown["node_id"].str.startswith("late-")]
+    assert len(late) == 10 and late["predicted"].isin(["fraud", "ok"]).all()
+    np.testing.assert_allclose(late[["proba_fraud", "proba_ok"]].sum(axis=1), 1.0, atol=1e-5)
+    # without --graph, a run trained on a graph passed in code says what to do
+    assert predict([str(run), "--out", str(tmp_path / "c.csv")]) == 2
