@@ -192,7 +192,7 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; 2 for bad input, 130 when interrupted."""
-    from ..training.runner import import_plugins
+    from ..registry import import_plugins
     from .plugins import preload_plugins
 
     argv = list(sys.argv[1:] if argv is None else argv)

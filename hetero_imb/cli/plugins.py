@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ..training.runner import import_plugins
+from ..registry import import_plugins
 
 __all__ = ["add_plugin_argument", "preload_plugins"]
 

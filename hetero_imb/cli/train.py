@@ -18,12 +18,12 @@ from typing import Any
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.imbalance import MODES
-from ..registry import UnknownComponentError
+from ..registry import UnknownComponentError, import_plugins
 from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
 from ..training import config as config_mod
 from ..training.callbacks import ProgressLines, TensorBoardLogger
-from ..training.runner import import_plugins, run, validate_names
+from ..training.runner import run, validate_names
 from .common import add_component_arguments, component_params, parse_key_values
 from .plugins import add_plugin_argument, preload_plugins
 

@@ -224,7 +224,7 @@ class TrainedModel:
         return f"TrainedModel({cfg.model!r} on {cfg.dataset!r}, classes {self.class_names}, from {str(self.path)!r})"
 
     def _import_plugins(self) -> None:
-        from ..training.runner import import_plugins
+        from ..registry import import_plugins
 
         import_plugins(self.config.plugins)
 

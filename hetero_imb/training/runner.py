@@ -33,6 +33,7 @@ from ..data.splits import official_split, stratified_kfold, stratified_split
 from ..models import MODELS, build_model
 from ..params import validate_params
 from ..paths import processed_dir
+from ..registry import import_plugins
 from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
 from ..report.predictions import node_ids, with_node_ids
@@ -296,13 +297,3 @@ def run(
                            or None),
     )
 
-
-def import_plugins(modules: list[str] | None) -> None:
-    """Import each module of ``modules`` (they register custom components)."""
-    import importlib
-
-    for module in modules or []:
-        try:
-            importlib.import_module(module)
-        except ImportError as err:
-            raise ValueError(f"plugin module {module!r} cannot be imported: {err}") from err
