@@ -31,7 +31,7 @@ from .data.splits import official_split, stratified_kfold, stratified_split
 from .data.validate import GraphValidationError, validate_graph
 from .models import MODELS, Encoder, ModelSpec, NodeClassifier, build_model
 from .registry import Registry, UnknownComponentError
-from .report.checkpoint import TrainedModel, load_run
+from .report.checkpoint import NotInductiveError, TrainedModel, load_run
 from .report.metrics import compute_metrics, pr_curves
 from .report.results import RunResult, save_run
 from .training.config import RunConfig
@@ -50,6 +50,7 @@ __all__ = [
     "FitResult",
     "GraphValidationError",
     "ModelSpec",
+    "NotInductiveError",
     "NodeClassifier",
     "Registry",
     "RunConfig",
