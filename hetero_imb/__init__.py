@@ -33,6 +33,7 @@ from .data.splits import official_split, stratified_kfold, stratified_split
 from .data.validate import GraphValidationError, validate_graph
 from .models import MODELS, Encoder, ModelSpec, NodeClassifier, build_model
 from .registry import Registry, UnknownComponentError
+from .report.checkpoint import NotInductiveError, TrainedModel, load_run
 from .report.metrics import compute_metrics, pr_curves
 from .report.results import RunResult, save_run
 from .training.config import RunConfig
@@ -51,10 +52,12 @@ __all__ = [
     "FitResult",
     "GraphValidationError",
     "ModelSpec",
+    "NotInductiveError",
     "NodeClassifier",
     "Registry",
     "RunConfig",
     "RunResult",
+    "TrainedModel",
     "UnknownComponentError",
     "__version__",
     "build_loss",
@@ -65,6 +68,7 @@ __all__ = [
     "from_networkx",
     "from_pandas",
     "load",
+    "load_run",
     "make_imbalance",
     "official_split",
     "pr_curves",

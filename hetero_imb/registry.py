@@ -201,3 +201,21 @@ class Registry(Generic[T]):
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
 
+
+def import_plugins(modules: list[str] | None) -> None:
+    """Import each module of ``modules``: user modules whose import registers components
+    (``--plugin MODULE``, ``RunConfig.plugins``).
+
+    Raises:
+        ValueError: a module cannot be imported (the message names it).
+
+    Example:
+        >>> import_plugins(["json"])
+    """
+    import importlib
+
+    for module in modules or []:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"plugin module {module!r} cannot be imported: {err}") from err

@@ -41,3 +41,17 @@ def test_adding_a_component_example_registers_everywhere(tmp_path, capsys):
         assert (tmp_path / "run" / "results.json").is_file()
     finally:
         LOSSES.unregister("label-smoothing")
+
+
+def test_keep_a_model_example_runs_after_the_library_example(capsys):
+    text = README.read_text(encoding="utf-8")
+    library = re.search(r"```python\n(.*?)```",
+                        text.split("## Library use on your own graph", 1)[1], re.S).group(1)
+    keep = re.search(r"```python\n(.*?)```",
+                     text.split("## Keep a model and score new data", 1)[1], re.S).group(1)
+    namespace: dict = {}
+    exec(compile(library, "README example", "exec"), namespace)
+    exec(compile(keep, "README keep example", "exec"), namespace)
+    scores = namespace["scores"]
+    assert len(scores) == 310 and scores["node_id"].tolist()[-10:] == [f"new{i}" for i in range(10)]
+    assert scores["predicted"].isin(["fraud", "ok"]).all()

@@ -88,7 +88,8 @@ def _check_same_config(folder: Path, spec: RunSpec) -> None:
 
     saved = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) or {}
     wanted = spec.config.to_dict()
-    differ = sorted(k for k in wanted if saved.get(k) != wanted[k])
+    defaults = config_mod.RunConfig().to_dict()  # keys added since the run was saved
+    differ = sorted(k for k in wanted if saved.get(k, defaults[k]) != wanted[k])
     if differ:
         raise ValueError(
             f"{folder} holds a finished run with a different configuration "
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Argument parser of ``python -m hetero_imb.compare``."""
     from .common import add_component_arguments
     from .errors import Parser
+    from .plugins import add_plugin_argument
 
     parser = Parser(
         prog="python -m hetero_imb.compare",
@@ -151,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="create the --root folder when it does not exist")
     parser.add_argument("--out", required=True, help="output folder (reuse it to resume)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
+    add_plugin_argument(parser)
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -185,6 +188,7 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
         patience=args.patience,
         device=args.device,
         root=args.root,
+        plugins=list(dict.fromkeys([*(values.get("plugins") or []), *(args.plugin or [])])) or None,
     )
 
 
@@ -201,13 +205,22 @@ def failed_runs(grid: Grid, out_dir: str | Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when every run finished, 1 when any failed (the count is
     printed), 2 for usage and configuration errors, 130 when interrupted."""
+    from ..registry import import_plugins
     from .errors import DATA_ERRORS, EXIT_DATA, EXIT_INTERRUPTED, USAGE_ERRORS, exit_code, report
+    from .plugins import preload_plugins
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        preload_plugins(argv)  # before the parser: --help lists the plugins' components
+    except ValueError as err:
+        print(f"python -m hetero_imb.compare: error: {err}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         grid = grid_from_args(args)
+        import_plugins(grid.base.plugins)  # a grid file's own 'plugins' list
         for spec in grid.runs():
             validate_names(spec.config)
         check_output_dir(args.out, resume=True)

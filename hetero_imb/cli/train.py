@@ -19,12 +19,15 @@ from .._io import check_data_root, check_output_dir
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.imbalance import MODES
+from ..registry import import_plugins
 from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
 from ..training import config as config_mod
+from ..training.callbacks import ProgressLines, TensorBoardLogger
 from ..training.runner import run, validate_names
 from .common import add_component_arguments, component_params, parse_key_values
 from .errors import DATA_ERRORS, EXIT_INTERRUPTED, USAGE_ERRORS, Parser, exit_code, report
+from .plugins import add_plugin_argument, preload_plugins
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="DIR", help="run folder (default: a new folder under runs/)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing --out folder (else an error, exit 2)")
+    parser.add_argument("--tune-decision", metavar="SPEC",
+                        help="after training, pick per-class logit offsets on the validation set: "
+                        "none | macro-f1 | recall:CLASS:PRECISION_FLOOR (default none)")
+    parser.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="LOGDIR",
+                        help="write TensorBoard event files (default LOGDIR: "
+                        "<run folder's parent>/tensorboard/<run name>; needs the tensorboard extra)")
+    add_plugin_argument(parser)
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="always show progress bars")
@@ -83,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     """Resolve defaults ← ``--config`` file ← flags; raise ``ValueError`` on bad input."""
     file_values = config_mod.read_yaml(args.config) if args.config else {}
     file_values.pop("grid", None)  # a comparison grid section; see hetero_imb.compare
+    plugins = list(file_values.pop("plugins", None) or []) + list(args.plugin or [])
+    import_plugins(plugins)
     model_params: dict[str, Any] = parse_key_values(args.model_param, "--model-param")
     for flag, key in (("lr", "lr"), ("weight_decay", "weight_decay"), ("hidden", "hidden"),
                       ("layers", "num_layers"), ("dropout", "dropout")):
@@ -103,6 +115,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
         seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
         batch_size=args.batch_size, num_neighbors=num_neighbors,
         balanced_batches=args.balanced_batches, root=args.root,
+        tune_decision=args.tune_decision, plugins=list(dict.fromkeys(plugins)) or None,
     )
     validate_names(config)
     loss_params = component_params(LOSSES, config.loss, args.loss_param, "--loss-param")
@@ -153,6 +166,14 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     lines.append("")
     lines.append("TEST")
     lines.append(format_report(test, result.class_names))
+    if result.decision:
+        tuned = result.decision["metrics"]["test"]
+        offsets = ", ".join(f"{n} {b:+.3f}" for n, b in zip(result.class_names,
+                                                           result.decision["offsets"], strict=True))
+        lines += ["", f"TEST with tuned decisions ({result.decision['spec']}, on validation; "
+                  f"offsets {offsets}"
+                  + ("" if result.decision["reached"] else "; precision floor NOT reached, offsets 0")
+                  + ")", format_report(tuned, result.class_names)]
     lines.append("")
     lines.append(f"run folder: {out_dir}")
     return "\n".join(lines)
@@ -170,15 +191,38 @@ def _prepare(parser: Parser, args: argparse.Namespace) -> tuple[config_mod.RunCo
     return config, out_dir
 
 
+def run_callbacks(args: argparse.Namespace, config: config_mod.RunConfig, out_dir: Path) -> list:
+    """Per-epoch callbacks the flags ask for: progress lines when stderr is not a
+    terminal (and progress is not switched off), TensorBoard event files."""
+    callbacks: list[Any] = []
+    if args.progress is None and not args.quiet and not sys.stderr.isatty():
+        callbacks.append(ProgressLines(f"{config.model}"))
+    if args.tensorboard is not None:
+        log_dir = Path(args.tensorboard) if args.tensorboard else (
+            out_dir.parent / "tensorboard" / out_dir.name)
+        callbacks.append(TensorBoardLogger(log_dir))
+    return callbacks
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status (see :mod:`hetero_imb.cli.errors`:
     2 for usage and configuration errors, 1 for data errors, 130 when interrupted)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        preload_plugins(argv)  # before the parser: --help lists the plugins' components
+    except ValueError as err:
+        report("python -m hetero_imb.train", err)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config, out_dir = _prepare(parser, args)
     try:
-        result = run(config, progress=args.progress)
+        callbacks = run_callbacks(args, config, out_dir)
+    except ImportError as err:
+        parser.fail(err)
+    try:
+        result = run(config, progress=args.progress, callbacks=callbacks)
         save_run(result, out_dir)
     except KeyboardInterrupt:
         report(parser.prog, "interrupted; nothing was saved")
@@ -186,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DATA_ERRORS as err:  # SaveError (an OSError) says where the results are
         report(parser.prog, err)
         return exit_code(err)
+    finally:
+        for callback in callbacks:
+            getattr(callback, "close", lambda: None)()
     if args.quiet:
         test = result.metrics["test"]
         print(

@@ -46,6 +46,11 @@ class Encoder(nn.Module):
     #: Whether the encoder can run on sampled subgraphs (mini-batch training).
     supports_minibatch: bool = True
 
+    #: Whether a trained encoder can embed nodes added to the graph after training
+    #: (see :func:`hetero_imb.load_run`); when not, ``not_inductive_reason`` says why.
+    inductive: bool = True
+    not_inductive_reason: str = ""
+
 
 class NodeClassifier(nn.Module):
     """An :class:`Encoder` followed by a linear classification head.
@@ -129,6 +134,9 @@ class FitOutput:
         epochs: Epochs (or boosting rounds) run.
         preprocess_seconds: Wall time of the encoder's ``preprocess``.
         features: Which node features the model saw, when it says so.
+        model: The trained model (a :class:`NodeClassifier`) or fitted estimator, kept
+            for the run's checkpoint.
+        preprocessed: The graph after the encoder's ``preprocess`` (neural models).
     """
 
     proba: Tensor
@@ -138,6 +146,8 @@ class FitOutput:
     epochs: int
     preprocess_seconds: float = 0.0
     features: str | None = None
+    model: Any = None
+    preprocessed: HeteroData | None = None
 
     def timing(self) -> dict[str, float]:
         """``fit_seconds``, ``epochs``, ``seconds_per_epoch``, ``preprocess_seconds``."""

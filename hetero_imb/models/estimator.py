@@ -69,7 +69,7 @@ def fit_on_features(data: HeteroData, context: FitContext) -> FitOutput:
     proba = torch.as_tensor(estimator.predict_proba(x), dtype=torch.float)
     rounds = int(getattr(estimator, "rounds", 1))
     return FitOutput(proba=proba, history=[], best_epoch=0, fit_seconds=seconds, epochs=rounds,
-                     features=description)
+                     features=description, model=estimator)
 
 
 def estimator_spec(

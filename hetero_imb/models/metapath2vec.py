@@ -271,6 +271,12 @@ class MetaPath2VecEncoder(Encoder):
         seed: Seeds the MLP (through ``build_model``) and the embedding training.
     """
 
+    inductive = False
+    not_inductive_reason = (
+        "metapath2vec learns one embedding per node from random walks on the training graph, "
+        "so nodes added later have none"
+    )
+
     def __init__(
         self,
         data: HeteroData,

@@ -39,17 +39,27 @@ def standardise(x: Tensor, eps: float = 1e-12) -> Tensor:
         tensor([[-1.,  0.],
                 [ 1.,  0.]])
     """
-    mean = x.mean(dim=0, keepdim=True)
-    std = x.std(dim=0, unbiased=False, keepdim=True)
-    std = torch.where(std > eps, std, torch.ones_like(std))
+    mean, std = feature_stats(x, eps)
     return (x - mean) / std
 
 
-def mlp_features(data: HeteroData) -> tuple[Tensor, str]:
+def feature_stats(x: Tensor, eps: float = 1e-12) -> tuple[Tensor, Tensor]:
+    """Column means and (population) stds of ``x``, constant columns' std set to 1."""
+    mean = x.mean(dim=0, keepdim=True)
+    std = x.std(dim=0, unbiased=False, keepdim=True)
+    return mean, torch.where(std > eps, std, torch.ones_like(std))
+
+
+def mlp_features(data: HeteroData, standardised: bool = True) -> tuple[Tensor, str]:
     """The MLP's input for every target node and its description.
 
+    Args:
+        data: The graph.
+        standardised: Scale dense features with this graph's own column statistics
+            (``False``: unscaled; the encoder then applies the statistics it was built with).
+
     Returns:
-        ``(x, description)``: standardised dense features, or the sparse ``x`` as is.
+        ``(x, description)``: (standardised) dense features, or the sparse ``x`` as is.
     """
     target = target_type(data)
     x = data[target].get("x")
@@ -57,7 +67,8 @@ def mlp_features(data: HeteroData) -> tuple[Tensor, str]:
         return x.float(), f"node features x[{x.size(-1)}] (sparse, unscaled)"
     # tuples, not the lists HeteroData.to()/clone() leave (features.py needs tuples)
     features, description = node_features(with_tuple_metapaths(data), target)
-    return standardise(features.float()), description + " (standardised)"
+    features = features.float()
+    return (standardise(features) if standardised else features), description + " (standardised)"
 
 
 class MLPEncoder(Encoder):
@@ -84,8 +95,13 @@ class MLPEncoder(Encoder):
             "model 'mlp'", COMMON_PARAMS, hidden=hidden, num_layers=num_layers, dropout=dropout
         )
         self.target = target_type(data)
-        features, self.feature_description = mlp_features(data)
+        features, self.feature_description = mlp_features(data, standardised=False)
         in_channels = int(features.size(-1))
+        # the scaling fitted on the training graph is part of the weights, so a saved
+        # model scales the features of a graph with new nodes the same way
+        mean, std = (None, None) if is_sparse(features) else feature_stats(features.float())
+        self.register_buffer("feature_mean", mean)
+        self.register_buffer("feature_std", std)
         self.first = nn.Linear(in_channels, hidden)
         self.dropout = nn.Dropout(dropout)
         rest: list[nn.Module] = []
@@ -97,7 +113,9 @@ class MLPEncoder(Encoder):
 
     def preprocess(self, data: HeteroData) -> HeteroData:
         """A shallow copy of ``data`` with the features as ``data[target].x_mlp``."""
-        features, description = mlp_features(data)
+        features, description = mlp_features(data, standardised=False)
+        if self.feature_mean is not None:
+            features = (features.float() - self.feature_mean) / self.feature_std
         if features.size(-1) != self.in_channels:
             raise ValueError(
                 f"graph gives {features.size(-1)} MLP features ({description}) but the model "

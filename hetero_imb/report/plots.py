@@ -1,17 +1,20 @@
-"""Pictures of a comparison. Every function returns a matplotlib Figure (never shows it)."""
+"""Pictures of a comparison. Every function returns a matplotlib Figure (never shows it).
+
+The figures are plain :class:`matplotlib.figure.Figure` objects, not pyplot figures:
+nothing here touches pyplot's global state or the backend, so importing hetero_imb
+changes neither. Save one with ``fig.savefig(path)``; in a notebook, a figure that
+ends a cell is shown by Jupyter's inline display (or call ``display(fig)``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .metrics import pr_curves  # noqa: E402
+from .metrics import pr_curves
 
 
 def plot_pr_curves(
@@ -29,7 +32,8 @@ def plot_pr_curves(
     n = len(curves_by_model)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
+    fig = Figure(figsize=(5.2 * cols, 4.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, (name, (y, proba)) in zip(axes.flat, curves_by_model.items(), strict=False):
         curves = pr_curves(y, proba, class_names)
         for cls in class_names:
@@ -69,12 +73,13 @@ def plot_recall_bars(
     labels = list(recalls)
     c = len(class_names)
     height = max(2.5, 0.28 * len(labels) + 1.2)
-    fig, axes = plt.subplots(1, c, figsize=(3.2 * c + 3.0, height), sharey=True, squeeze=False)
+    fig = Figure(figsize=(3.2 * c + 3.0, height))
+    axes = fig.subplots(1, c, sharey=True, squeeze=False)
     pos = np.arange(len(labels))
     for k, (ax, cls) in enumerate(zip(axes.flat, class_names, strict=False)):
         values = [recalls[lbl][k] for lbl in labels]
         err = [errors[lbl][k] for lbl in labels] if errors else None
-        ax.barh(pos, values, xerr=err, color=plt.cm.tab10(k % 10), alpha=0.85, capsize=2)
+        ax.barh(pos, values, xerr=err, color=matplotlib.colormaps["tab10"](k % 10), alpha=0.85, capsize=2)
         ax.set_title(cls, fontsize=10)
         ax.set_xlim(0, 1)
         ax.grid(axis="x", alpha=0.3)
@@ -94,7 +99,8 @@ def plot_confusion(
     m = np.asarray(matrix, dtype=float)
     norm = m / np.clip(m.sum(axis=1, keepdims=True), 1, None)
     size = 1.0 + 0.9 * len(class_names)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    fig = Figure(figsize=(size + 1.5, size))
+    ax = fig.subplots()
     image = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
@@ -118,7 +124,8 @@ def plot_class_distribution(
     splits = list(counts)
     x = np.arange(len(class_names))
     width = 0.8 / max(len(splits), 1)
-    fig, ax = plt.subplots(figsize=(1.6 * len(class_names) + 2.5, 4))
+    fig = Figure(figsize=(1.6 * len(class_names) + 2.5, 4))
+    ax = fig.subplots()
     for i, split in enumerate(splits):
         bars = ax.bar(x + (i - (len(splits) - 1) / 2) * width, counts[split], width, label=split)
         ax.bar_label(bars, fontsize=7, padding=1)

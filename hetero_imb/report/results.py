@@ -24,6 +24,7 @@ from torch import Tensor
 
 from .._io import default_mode, replace_dir
 from ..training.config import RunConfig, to_yaml
+from .checkpoint import write_run_files
 
 
 def versions() -> dict[str, str]:
@@ -56,6 +57,10 @@ class RunResult:
         proba: Class probabilities of every target node ``[N, C]``.
         y: Labels of every target node.
         masks: ``{"train"|"val"|"test": bool mask}``.
+        node_ids: The user's id of every target node (see :mod:`hetero_imb.report.predictions`).
+        decision: Tuned decision offsets and the metrics they give, if tuned
+            (see :mod:`hetero_imb.training.decision`).
+        checkpoint: What ``model.pt`` holds (see :mod:`hetero_imb.report.checkpoint`).
     """
 
     config: RunConfig
@@ -71,6 +76,9 @@ class RunResult:
     proba: Tensor | None = None
     y: Tensor | None = None
     masks: dict[str, Tensor] = field(default_factory=dict)
+    node_ids: list[Any] | None = None
+    decision: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content of ``results.json``."""
@@ -90,6 +98,7 @@ class RunResult:
             "class_counts": self.class_counts,
             "best_epoch": self.best_epoch,
             "metrics": self.metrics,
+            "decision": self.decision,
             "timing": self.timing,
             "versions": versions(),
         }
@@ -114,6 +123,8 @@ def _write_files(result: RunResult, folder: Path) -> None:
     if result.proba is not None:
         torch.save({"proba": result.proba, "y": result.y, "masks": result.masks},
                    folder / "predictions.pt")
+    write_run_files(result, folder)  # model.pt, predictions.csv, history.csv
+    # results.json last: its presence marks a complete run.
     (folder / "results.json").write_text(
         json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8"
     )

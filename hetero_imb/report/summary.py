@@ -142,8 +142,6 @@ def _predictions(out: Path, frame: pd.DataFrame, cfg: pd.Series) -> tuple[dict, 
 
 def write_plots(out: Path, frame: pd.DataFrame, agg: pd.DataFrame) -> list[Path]:
     """The four pictures of a comparison, saved as PNG next to the summary."""
-    import matplotlib.pyplot as plt
-
     from .plots import plot_class_distribution, plot_confusion, plot_pr_curves, plot_recall_bars
 
     written = []
@@ -151,7 +149,6 @@ def write_plots(out: Path, frame: pd.DataFrame, agg: pd.DataFrame) -> list[Path]
     def save(fig: Any, name: str) -> None:
         path = out / name
         atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
-        plt.close(fig)
         written.append(path)
 
     best_overall = _best_config(agg)

@@ -38,6 +38,11 @@ class RunConfig:
         num_neighbors: Neighbours per hop and relation in mini-batch mode.
         balanced_batches: Class-balanced seed sampling in mini-batch mode.
         root: Data root (``None``: see :mod:`hetero_imb.paths`).
+        tune_decision: ``"none"``, ``"macro-f1"`` or ``"recall:CLASS:PRECISION_FLOOR"``:
+            per-class logit offsets chosen on the validation set after training (see
+            :mod:`hetero_imb.training.decision`), reported beside the untuned metrics.
+        plugins: Modules imported before the run (and before a saved run is loaded)
+            that register custom components.
     """
 
     dataset: str = "freebase"
@@ -59,6 +64,8 @@ class RunConfig:
     num_neighbors: list[int] = field(default_factory=lambda: [10, 10])
     balanced_batches: bool = False
     root: str | None = None
+    tune_decision: str = "none"
+    plugins: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict (for YAML/JSON)."""

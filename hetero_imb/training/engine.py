@@ -11,7 +11,7 @@ import copy
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,6 +251,7 @@ def fit(
     batch_size: int | None = None,
     num_neighbors: Sequence[int] = (10, 10),
     balanced_batches: bool = False,
+    callbacks: Sequence[Callable[[dict[str, Any]], Any]] | None = None,
 ) -> FitResult:
     """Train ``model`` on the train mask of ``data`` and keep the best validation weights.
 
@@ -274,6 +275,9 @@ def fit(
             mini-batch (sampled subgraphs, see :mod:`hetero_imb.training.sampling`).
         num_neighbors: Neighbours sampled per hop and relation in mini-batch mode.
         balanced_batches: Draw mini-batch seed nodes class-balanced.
+        callbacks: Each called after every epoch with that epoch's history record
+            (plus ``epochs``, the maximum, and ``best_epoch``); see
+            :mod:`hetero_imb.training.callbacks` (progress lines, TensorBoard).
 
     Returns:
         A :class:`FitResult`.
@@ -309,6 +313,8 @@ def fit(
         history.append({"epoch": epoch, "loss": train_loss, "val_macro_f1": val_f1,
                         "seconds": time.perf_counter() - epoch_start})
         stopper.update(val_f1, epoch, trainer.model)
+        for callback in callbacks or ():
+            callback({**history[-1], "epochs": epochs, "best_epoch": stopper.best_epoch})
         bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
                         best=stopper.best_epoch)
         if stopper.should_stop:

@@ -32,10 +32,14 @@ from ..data.imbalance import MODES, make_imbalance, parse_imbalance
 from ..data.splits import official_split, stratified_kfold, stratified_split
 from ..data.validate import validate_graph
 from ..models import MODELS, FitContext, FitOutput, NodeClassifier
+from ..registry import import_plugins
+from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
+from ..report.predictions import node_ids, with_node_ids
 from ..report.results import RunResult
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
+from .decision import parse_decision, tune_run
 from .engine import fit
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
     )
     parse_imbalance(config.imbalance)
     parse_split(config.split)
+    parse_decision(config.tune_decision)
     if config.imbalance_mode not in IMBALANCE_MODES:
         raise ValueError(
             f"imbalance_mode must be one of {', '.join(IMBALANCE_MODES)}, "
@@ -142,7 +147,7 @@ def prepare_data(
 
 
 def _loop_trainer(
-    config: RunConfig, data: HeteroData, progress: bool | None
+    config: RunConfig, data: HeteroData, progress: bool | None, callbacks: Any = None
 ) -> Callable[..., FitOutput]:
     """``train(model, *, lr, weight_decay)``: the shared loop with the run's loss and sampler
     (handed to a model's fit hook as ``FitContext.train``)."""
@@ -163,18 +168,21 @@ def _loop_trainer(
             weight_decay=weight_decay, patience=config.patience, device=config.device,
             seed=config.seed, progress=progress, batch_size=config.batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
+            callbacks=callbacks,
         )
         return FitOutput(
             proba=out.proba, history=out.history, best_epoch=out.best_epoch,
             fit_seconds=out.fit_seconds, epochs=out.epochs,
             preprocess_seconds=out.preprocess_seconds,
             features=getattr(out.model.encoder, "feature_description", None),
+            model=out.model, preprocessed=out.data,
         )
 
     return train
 
 
-def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None) -> FitOutput:
+def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None,
+              callbacks: Any = None) -> FitOutput:
     """Fit the configured model on a prepared (split) graph through its spec's hooks.
 
     The one fit path: the spec's ``prepare_params`` completes the validated settings,
@@ -185,13 +193,14 @@ def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None)
     settings = spec.prepare_params(MODELS.validate(config.model, config.model_params), config)
     context = FitContext(
         name=config.model, spec=spec, settings=settings, config=config,
-        train=_loop_trainer(config, data, progress),
+        train=_loop_trainer(config, data, progress, callbacks),
     )
     return spec.fit(data, context)
 
 
 def run(
-    config: RunConfig, *, data: HeteroData | None = None, progress: bool | None = None
+    config: RunConfig, *, data: HeteroData | None = None, progress: bool | None = None,
+    callbacks: Any = None,
 ) -> RunResult:
     """Execute one run and compute its metrics on train, val and test.
 
@@ -201,6 +210,8 @@ def run(
             user's own graph); imbalance and split are still applied from ``config``
             (``config.split == "given"`` keeps the graph's own masks).
         progress: Progress bars (``None``: only on a terminal).
+        callbacks: Called after each epoch of a neural model (see
+            :func:`hetero_imb.training.engine.fit`).
 
     Returns:
         A :class:`~hetero_imb.report.results.RunResult`.
@@ -211,16 +222,18 @@ def run(
             :func:`~hetero_imb.data.validate.validate_graph`, run before imbalance
             and split, and with ``for_training=True`` after them).
     """
+    import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
+    graph_source = "code" if data is not None else "dataset"
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
     check_config_for_graph(config, data)  # the validation gate, before any work on data
     data = prepare_data(
-        data, imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
+        with_node_ids(data), imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed,
     )
     validate_graph(data, for_training=True)
-    out = fit_model(config, data, progress)
+    out = fit_model(config, data, progress, callbacks)
     y = labels(data)
     names = class_names(data)
     masks = {s: split_mask(data, s) & (y >= 0) for s in SPLITS}
@@ -228,6 +241,7 @@ def run(
         s: compute_metrics(y[masks[s]].numpy(), out.proba[masks[s]].numpy(), names)
         for s in SPLITS
     }
+    decision = tune_run(config.tune_decision, out.proba, y, masks, names)
     return RunResult(
         config=config,
         class_names=names,
@@ -242,4 +256,11 @@ def run(
         proba=out.proba,
         y=y,
         masks=masks,
+        node_ids=node_ids(data),
+        decision=decision,
+        checkpoint=capture(config, data, out.model,
+                           preprocessed=out.preprocessed, graph_source=graph_source,
+                           decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
+                           or None),
     )
+

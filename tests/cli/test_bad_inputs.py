@@ -203,7 +203,8 @@ def test_overwrite_replaces_the_folder_whole(place, capsys):
     code, _ = _call(train_cli.main, [*FAST, "--out", str(old), "--overwrite"], capsys)
     assert code == 0
     assert sorted(p.name for p in old.iterdir()) == [
-        "config.yaml", "history.jsonl", "predictions.pt", "results.json"
+        "config.yaml", "history.csv", "history.jsonl", "model.pt", "predictions.csv",
+        "predictions.pt", "results.json",
     ]
     assert [p.name for p in outs.iterdir()] == ["run"]  # no staging folder left
 

@@ -1,0 +1,329 @@
+"""Keep a trained model and use it again: the run folder's ``model.pt`` and :func:`load_run`.
+
+Every run folder holds ``model.pt`` with what scoring needs: the resolved config,
+class names, the target type, the graph schema it was trained on (node types,
+feature widths, node counts), the user's node ids, the weights (``state_dict``; the
+fitted estimator for feature baselines, whose feature scaling lives in the
+weights), and tuned decision offsets (see :mod:`hetero_imb.training.decision`).
+
+:func:`load_run` returns a :class:`TrainedModel` whose ``predict_proba(data)`` /
+``predict(data)`` / ``predictions(data)`` score a graph in the same schema — by
+default the run's own graph, rebuilt from its config. Target nodes added after
+training (with edges to existing nodes, and features where their type has them) are
+scored without retraining by every inductive model; an encoder that is not
+(``Encoder.inductive = False``, e.g. metapath2vec) and node types represented by
+learned per-node embeddings (featureless types) need the training graph's nodes, and
+:class:`NotInductiveError` says so in one line.
+
+``model.pt`` is a pickle (``torch.load(weights_only=False)``): load run folders you
+trust only.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from .._io import atomic_write, atomic_write_text
+from ..data.graph import class_names as graph_class_names
+from ..data.graph import target_type
+from ..training.config import RunConfig
+from .predictions import history_csv, node_ids, predictions_frame, split_column
+
+__all__ = ["FORMAT", "NotInductiveError", "TrainedModel", "capture", "load_run", "write_run_files"]
+
+#: Version of the ``model.pt`` layout.
+FORMAT = 1
+_ALTERNATIVE = "retrain on the graph that includes the new nodes, or use an inductive model " \
+    "(gcn, gat, rgcn, han, mlp, xgboost)"
+
+
+class NotInductiveError(ValueError):
+    """The graph has nodes the saved model has no representation for."""
+
+
+def _schema(data: HeteroData) -> dict[str, Any]:
+    return {
+        t: {"num_nodes": int(data[t].num_nodes),
+            "features": int(data[t].x.size(-1)) if data[t].get("x") is not None else None}
+        for t in data.node_types
+    }
+
+
+def _embedded_types(model: Any) -> list[str]:
+    from ..models.inputs import NodeInput
+
+    types: list[str] = []
+    for module in model.modules() if isinstance(model, torch.nn.Module) else ():
+        if isinstance(module, NodeInput):
+            types += [t for t in module.featureless_types() if t not in types]
+    return types
+
+
+def capture(config: RunConfig, data: HeteroData, model: Any, *,
+            decision: dict[str, Any] | None = None,
+            preprocessed: HeteroData | None = None, graph_source: str = "dataset") -> dict[str, Any]:
+    """The content of ``model.pt`` for a trained ``model`` on ``data`` (the run's graph).
+
+    Args:
+        config: The run's resolved config.
+        data: The graph the model was trained on (after imbalance and split).
+        model: The trained :class:`~hetero_imb.models.NodeClassifier`, or a feature
+            baseline's fitted estimator.
+        decision: Tuned decision offsets, if any.
+        preprocessed: ``data`` after the encoder's ``preprocess``; for an encoder that
+            is not inductive, the target-node attributes it added (e.g. metapath2vec's
+            embeddings) are kept, so that scoring the training graph needs no retraining.
+        graph_source: ``"dataset"`` (loaded from ``config.dataset``, which
+            :meth:`TrainedModel.graph` can reload) or ``"code"`` (a graph passed to ``run``).
+    """
+    encoder = getattr(model, "encoder", None)
+    # a module (encoder + head) is saved as weights, a fitted estimator as itself
+    kind = "neural" if isinstance(model, torch.nn.Module) else "features"
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "config": config.to_dict(),
+        "kind": kind,
+        "target": target_type(data),
+        "class_names": graph_class_names(data),
+        "schema": _schema(data),
+        "node_ids": {t: node_ids(data, t) for t in data.node_types},
+        "embedded_types": _embedded_types(model),
+        "inductive": bool(getattr(encoder, "inductive", True)),
+        "not_inductive_reason": getattr(encoder, "not_inductive_reason", ""),
+        "decision": decision,
+        "graph_source": graph_source,
+    }
+    if preprocessed is not None and not payload["inductive"]:
+        target, before = target_type(data), set(data[target_type(data)].keys())
+        payload["preprocessed"] = {k: v for k, v in preprocessed[target].items()
+                                   if k not in before and isinstance(v, Tensor)}
+    if kind == "neural":
+        payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    else:
+        payload["estimator"] = model
+    return payload
+
+
+def write_run_files(result: Any, folder: str | os.PathLike) -> None:
+    """Write ``model.pt``, ``predictions.csv`` (validation and test nodes) and
+    ``history.csv`` of ``result`` (a :class:`~hetero_imb.report.results.RunResult`)."""
+    folder = Path(folder)
+    atomic_write_text(folder / "history.csv", history_csv(result.history))
+    checkpoint = getattr(result, "checkpoint", None)
+    if checkpoint is not None:
+        atomic_write(folder / "model.pt", lambda tmp: torch.save(checkpoint, tmp))
+    if result.proba is None or not result.masks:
+        return
+    ids = getattr(result, "node_ids", None) or list(range(result.proba.size(0)))
+    split = [""] * len(ids)
+    for name in ("train", "val", "test"):
+        for i in torch.nonzero(result.masks[name]).flatten().tolist():
+            split[i] = name
+    offsets = (getattr(result, "decision", None) or {}).get("offsets")
+    frame = predictions_frame(ids, result.proba, _decide(result.proba, offsets),
+                              result.class_names, split=split, y=result.y)
+    frame = frame[frame["split"].isin(["val", "test"])]
+    atomic_write(folder / "predictions.csv", lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def _decide(proba: Tensor, offsets: list[float] | None) -> Tensor:
+    scores = proba.clamp_min(1e-12).log()
+    if offsets is not None:
+        scores = scores + torch.tensor(offsets, dtype=scores.dtype)
+    return scores.argmax(dim=-1)
+
+
+def _ids_differ(saved: list[Any], data: HeteroData, node_type: str) -> bool:
+    given = (getattr(data, "node_ids", None) or {}).get(node_type)
+    return given is not None and list(given) != list(saved)
+
+
+def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
+    """``data`` (a shallow copy carrying the run's class names) if a model saved as
+    ``payload`` can score it; else a one-line error saying what differs.
+
+    Raises:
+        NotInductiveError: nodes the model has no representation for.
+        ValueError: another target type, or missing types or feature widths.
+    """
+    target = payload["target"]
+    if getattr(data, "target_node_type", None) != target:
+        raise ValueError(
+            f"data must have target_node_type {target!r} like the trained run, got "
+            f"{getattr(data, 'target_node_type', None)!r}"
+        )
+    for t, saved in payload["schema"].items():
+        if t not in data.node_types:
+            raise ValueError(f"data has no node type {t!r}; the run was trained on {list(payload['schema'])}")
+        x = data[t].get("x")
+        width = int(x.size(-1)) if x is not None else None
+        if width != saved["features"]:
+            raise ValueError(
+                f"node type {t!r} must have {saved['features'] or 'no'} features like the "
+                f"trained run, got {width or 'none'}"
+            )
+    model = payload["config"]["model"]
+    if not payload["inductive"]:
+        changed = [t for t, s in payload["schema"].items()
+                   if int(data[t].num_nodes) != s["num_nodes"]
+                   or _ids_differ(payload["node_ids"][t], data, t)]
+        if changed:
+            raise NotInductiveError(
+                f"model {model!r} cannot score nodes it was not trained with ({changed[0]!r} "
+                f"nodes differ): {payload['not_inductive_reason']}; {_ALTERNATIVE}"
+            )
+    for t in payload["embedded_types"]:
+        saved_n = payload["schema"][t]["num_nodes"]
+        if int(data[t].num_nodes) != saved_n or _ids_differ(payload["node_ids"][t], data, t):
+            raise NotInductiveError(
+                f"model {model!r} represents the featureless node type {t!r} by one learned "
+                f"embedding per training node ({saved_n} of them, in training order); the "
+                f"graph's {t!r} nodes differ ({int(data[t].num_nodes)}), so new ones have no "
+                f"embedding: give {t!r} features (x) and retrain, or add new nodes only to "
+                "types with features"
+            )
+    out = copy.copy(data)
+    out.class_names = list(payload["class_names"])
+    given = getattr(data, "class_names", None)
+    if given is not None and list(given) != out.class_names and data[target].get("y") is not None \
+            and bool((data[target].y >= 0).any()):
+        raise ValueError(
+            f"data labels name classes {list(given)}; the trained run has {out.class_names}"
+        )
+    return out
+
+
+class TrainedModel:
+    """A model loaded from a run folder (see :func:`load_run`).
+
+    Attributes:
+        config: The run's :class:`~hetero_imb.training.config.RunConfig`.
+        class_names: Class names, index = class id.
+        decision: Tuned decision record (``{"spec", "offsets", ...}``) or ``None``.
+    """
+
+    def __init__(self, payload: dict[str, Any], path: Path):
+        from ..training.config import resolve
+
+        self.path = path
+        self.payload = payload
+        self.config: RunConfig = resolve(payload["config"])
+        self.class_names: list[str] = list(payload["class_names"])
+        self.decision: dict[str, Any] | None = payload.get("decision")
+        self._import_plugins()
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        return f"TrainedModel({cfg.model!r} on {cfg.dataset!r}, classes {self.class_names}, from {str(self.path)!r})"
+
+    def _import_plugins(self) -> None:
+        from ..registry import import_plugins
+
+        import_plugins(self.config.plugins)
+
+    def graph(self) -> HeteroData:
+        """The run's own graph: its dataset reloaded, with the run's imbalance and split."""
+        from ..data.datasets import DATASETS, load
+        from ..training.runner import prepare_data
+        from .predictions import with_node_ids
+
+        cfg = self.config
+        if self.payload.get("graph_source") == "code" or cfg.dataset not in DATASETS:
+            raise ValueError(
+                f"run {str(self.path)!r} was trained on a graph passed in code, which it cannot "
+                "reload; pass data=<your HeteroData> (python -m hetero_imb.predict: --graph FILE)"
+            )
+        data = with_node_ids(load(cfg.dataset, root=cfg.root, **cfg.dataset_options))
+        return prepare_data(data, imbalance=cfg.imbalance, imbalance_mode=cfg.imbalance_mode,
+                            split=cfg.split, seed=cfg.seed)
+
+    def _check(self, data: HeteroData) -> HeteroData:
+        return check_schema(self.payload, data)
+
+    @torch.no_grad()
+    def predict_proba(self, data: HeteroData | None = None) -> Tensor:
+        """Class probabilities ``[num_target_nodes, C]`` of ``data``'s target nodes.
+
+        Args:
+            data: A graph in the training schema (default: :meth:`graph`).
+
+        Raises:
+            NotInductiveError: ``data`` has nodes the model cannot represent.
+            ValueError: ``data`` does not follow the training schema.
+        """
+        data = self._check(self.graph() if data is None else data)
+        if self.payload["kind"] != "neural":
+            from ..data.features import node_features
+
+            x, _ = node_features(data)
+            proba = self.payload["estimator"].predict_proba(x.numpy())
+            return torch.as_tensor(proba, dtype=torch.float)
+        from ..models import MODELS, build_model
+
+        cfg = self.config
+        spec = MODELS.get(cfg.model, parameter="model")
+        settings = spec.prepare_params(MODELS.validate(cfg.model, cfg.model_params), cfg)
+        model = build_model(cfg.model, data, seed=cfg.seed, **settings)
+        model.load_state_dict(self.payload["state_dict"])
+        model.eval()
+        stored = self.payload.get("preprocessed")
+        if stored:  # a non-inductive encoder on its training graph: reuse its artefacts
+            data[self.payload["target"]].update(stored)
+        else:
+            data = model.encoder.preprocess(data)
+        return model(data).softmax(dim=-1)
+
+    def predict(self, data: HeteroData | None = None) -> Tensor:
+        """Predicted class ids (tuned decision offsets applied when the run has them)."""
+        return _decide(self.predict_proba(data), (self.decision or {}).get("offsets"))
+
+    def predictions(self, data: HeteroData | None = None) -> pd.DataFrame:
+        """The predictions table of :mod:`hetero_imb.report.predictions` for ``data``."""
+        data = self.graph() if data is None else data
+        proba = self.predict_proba(data)
+        offsets = (self.decision or {}).get("offsets")
+        target = data[target_type(data)]
+        y = target.get("y")
+        return predictions_frame(
+            node_ids(data), proba, _decide(proba, offsets), self.class_names,
+            split=split_column(data), y=y if y is not None and y.numel() == proba.size(0) else None,
+        )
+
+
+def load_run(run_dir: str | os.PathLike) -> TrainedModel:
+    """Load the model of a finished run folder.
+
+    Args:
+        run_dir: A folder written by ``python -m hetero_imb.train`` or
+            :func:`hetero_imb.save_run`.
+
+    Returns:
+        A :class:`TrainedModel` with ``predict_proba(data)``, ``predict(data)`` and
+        ``predictions(data)`` (``data`` defaults to the run's own graph).
+
+    Raises:
+        FileNotFoundError: the folder has no ``model.pt``.
+
+    Example:
+        >>> model = load_run("runs/my-run")             # doctest: +SKIP
+        >>> model.predictions().head()                  # doctest: +SKIP
+    """
+    path = Path(run_dir)
+    file = path / "model.pt"
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"{file} does not exist: run_dir must be a run folder written by this version "
+            "of hetero_imb (older runs kept no model; train again)"
+        )
+    payload = torch.load(file, map_location="cpu", weights_only=False)
+    if payload.get("format") != FORMAT:
+        raise ValueError(f"{file} has format {payload.get('format')!r}; this version reads {FORMAT}")
+    return TrainedModel(payload, path)
