@@ -4,11 +4,17 @@
   ``focal``, ``ce+focal``, ``balanced-softmax``, ``ohem``, ``crl``) and :func:`build_loss`;
 * :mod:`~hetero_imb.balancing.weights`: class-weight schemes and log priors;
 * :mod:`~hetero_imb.balancing.samplers`: the ``SAMPLERS`` registry (``none``,
-  ``oversample-random``, ``undersample``, ``oversample-neighbors``).
+  ``oversample-random``, ``undersample``, ``oversample-neighbors``);
+* graph-native losses, each in its own module and registered in ``LOSSES``:
+  :mod:`~.ldam` (``ldam``, optional DRW), :mod:`~.tam` (``tam``), :mod:`~.renode`
+  (``renode``); :mod:`~.graph_loss` is their base (graph hooks of the training loop)
+  and :mod:`~.topology` the target-node neighbourhood they read on heterographs.
 """
 
 from __future__ import annotations
 
+from .graph_loss import GraphAwareLoss
+from .ldam import LDAMLoss
 from .losses import (
     LOSSES,
     BalancedLoss,
@@ -25,6 +31,7 @@ from .losses import (
     ohem_select,
     triplet_term,
 )
+from .renode import ReNodeLoss
 from .samplers import (
     SAMPLERS,
     EmbeddingSampler,
@@ -34,6 +41,7 @@ from .samplers import (
     RandomUnderSampler,
     SyntheticRows,
 )
+from .tam import TAMLoss
 from .weights import (
     WEIGHT_SCHEMES,
     class_weights,
@@ -50,6 +58,10 @@ __all__ = [
     "ClassRectificationLoss",
     "CrossEntropyLoss",
     "FocalLoss",
+    "GraphAwareLoss",
+    "LDAMLoss",
+    "ReNodeLoss",
+    "TAMLoss",
     "HardExampleMiningLoss",
     "MixedFocalLoss",
     "WeightedCrossEntropyLoss",
