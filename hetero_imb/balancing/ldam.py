@@ -54,7 +54,7 @@ def ldam_margins(class_counts: list[int], max_margin: float) -> Tensor:
 
 @register_loss("ldam")
 class LDAMLoss(BalancedLoss):
-    """Label-distribution-aware margin loss (Cao et al., NeurIPS 2019), optional DRW.
+    """LDAM margins C/n_c^(1/4) (NeurIPS 2019), optional deferred re-weighting (drw_epoch); full/mini-batch.
 
     Params:
         max_margin (0.5): the margin of the rarest class (others scale by n^(-1/4)).

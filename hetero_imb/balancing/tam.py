@@ -105,7 +105,7 @@ def class_temperature(class_counts: list[int], phi: float, gamma: float = 0.4) -
 
 @register_loss("tam")
 class TAMLoss(GraphAwareLoss):
-    """Topology-aware margins (TAM, ICML 2022) on top of a base loss.
+    """TAM margins (ICML 2022) over a base loss; neighbours: target nodes via meta-paths; full/mini-batch, not with undersample.
 
     Params:
         base ("ce"): the loss applied to the adjusted logits (ce, weighted,
