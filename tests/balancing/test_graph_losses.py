@@ -237,3 +237,29 @@ def test_method_raises_minority_recall_over_ce(minority_graph, loss, params):
     seed = 1
     base = _minority_recall(minority_graph, "ce", seed)
     assert _minority_recall(minority_graph, loss, seed, **params) > base
+
+
+# ---------------------------------------------------------------- generic checks
+
+
+@pytest.mark.parametrize("params", [{}, {"base": "ldam"}, {"base": "weighted"}])
+@pytest.mark.parametrize("name", ["tam", "renode"])
+def test_graph_loss_finite_differentiable_deterministic_and_empty(name, params):
+    data = make_synthetic(seed=0)
+    idx = torch.arange(0, 300, 2)
+    y = data["item"].y[idx]
+    loss = build_loss(name, class_counts=torch.bincount(y, minlength=4).tolist(),
+                      **({"warmup": 0} if name == "tam" else {}), **params).fit(data, idx, y)
+    loss.on_epoch(1, torch.softmax(torch.randn(300, 4, generator=torch.Generator().manual_seed(1)), 1))
+    logits = (torch.randn(len(idx), 4, generator=torch.Generator().manual_seed(0)) * 1e3)
+    logits.requires_grad_(True)
+    value = loss(logits, y, index=idx, sample_weight=torch.rand(len(idx)))
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+    assert logits.grad.abs().sum() > 0
+    again = loss(logits, y, index=idx, sample_weight=None)
+    assert torch.equal(again.detach(), loss(logits, y, index=idx).detach())
+    empty = torch.zeros(0, 4, requires_grad=True)
+    out = loss(empty, torch.zeros(0, dtype=torch.long), index=torch.zeros(0, dtype=torch.long))
+    out.backward()
+    assert out.item() == 0.0
