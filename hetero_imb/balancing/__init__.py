@@ -6,7 +6,11 @@
 * :mod:`~hetero_imb.balancing.weights`: class-weight schemes and log priors;
 * :mod:`~hetero_imb.balancing.samplers`: the ``SAMPLERS`` registry (``none``,
   ``oversample-random``, ``undersample``, ``oversample-neighbors``) and
-  :func:`register_sampler`.
+  :func:`register_sampler`;
+* graph-native losses, each in its own module and registered in ``LOSSES``:
+  :mod:`~.ldam` (``ldam``, optional DRW), :mod:`~.tam` (``tam``), :mod:`~.renode`
+  (``renode``); :mod:`~.graph_loss` is their base (graph hooks of the training loop)
+  and :mod:`~.topology` the target-node neighbourhood they read on heterographs.
 
 A new loss or sampler is one class with one registration decorator
 (:func:`register_loss`, :func:`register_sampler`); the CLI, the comparison runner and
@@ -15,6 +19,8 @@ the README table then know it by name.
 
 from __future__ import annotations
 
+from .graph_loss import GraphAwareLoss
+from .ldam import LDAMLoss
 from .losses import (
     LOSSES,
     BalancedLoss,
@@ -33,6 +39,7 @@ from .losses import (
     triplet_term,
     weighted_mean,
 )
+from .renode import ReNodeLoss
 from .samplers import (
     SAMPLERS,
     EmbeddingSampler,
@@ -43,6 +50,7 @@ from .samplers import (
     SyntheticRows,
     register_sampler,
 )
+from .tam import TAMLoss
 from .weights import (
     WEIGHT_SCHEMES,
     class_weights,
@@ -59,6 +67,10 @@ __all__ = [
     "ClassRectificationLoss",
     "CrossEntropyLoss",
     "FocalLoss",
+    "GraphAwareLoss",
+    "LDAMLoss",
+    "ReNodeLoss",
+    "TAMLoss",
     "HardExampleMiningLoss",
     "MixedFocalLoss",
     "WeightedCrossEntropyLoss",

@@ -171,6 +171,8 @@ class _Trainer:
         self.sampler = sampler
         if sampler is not None:
             sampler.fit(data, self.train_idx, y[self.train_idx], seed=seed)
+        if callable(getattr(loss, "fit", None)):  # graph-aware losses read the graph once
+            loss.fit(data, self.train_idx, y[self.train_idx])
         self.dev = dev
         self.model = model.to(dev)
         self.loss = loss.to(dev)
@@ -201,11 +203,36 @@ class _Trainer:
         if self.sampler is not None:
             z, rows_y, weight = self.sampler.resample(z, rows_y, index=index, generator=self.gen)
         logits = self.model.classify(z)
-        value = self.loss(logits, rows_y, embeddings=z, sample_weight=weight)
+        extra = {"index": self._row_index(index, z.size(0))} if self.takes_index else {}
+        value = self.loss(logits, rows_y, embeddings=z, sample_weight=weight, **extra)
         self.optimiser.zero_grad(set_to_none=True)
         value.backward()
         self.optimiser.step()
         return value.detach()
+
+    @property
+    def takes_index(self) -> bool:
+        """Whether the loss is told each row's global node id (``index=``)."""
+        return bool(getattr(self.loss, "takes_index", False))
+
+    def _row_index(self, index: Tensor, rows: int) -> Tensor:
+        """Node id of every row after re-sampling: -1 for the rows a sampler appended."""
+        index = index.to(self.dev)
+        if rows == index.numel():
+            return index
+        if rows > index.numel():  # oversamplers keep the original rows first
+            return torch.cat([index, index.new_full((rows - index.numel(),), -1)])
+        raise ValueError(
+            f"loss {getattr(self.loss, 'name', type(self.loss).__name__)!r} needs each row's "
+            f"node, but sampler {getattr(self.sampler, 'name', '?')!r} dropped rows; use "
+            "sampler 'none' or an oversampler with this loss"
+        )
+
+    def end_epoch(self, epoch: int, proba: Tensor) -> None:
+        """Tell the loss that ``epoch`` finished, with the current probabilities."""
+        hook = getattr(self.loss, "on_epoch", None)
+        if callable(hook):
+            hook(epoch, proba)
 
     def train_epoch(self) -> float:
         """One pass over the training nodes; returns the mean training loss."""
@@ -259,7 +286,11 @@ def fit(
         model: Encoder + head (see :mod:`hetero_imb.models`).
         data: Graph with ``train_mask``/``val_mask`` on the target type.
         loss: A loss module called as ``loss(logits, y, embeddings=z, sample_weight=w)``
-            (see :mod:`hetero_imb.balancing.losses`).
+            (see :mod:`hetero_imb.balancing.losses`). Optional hooks, used when present:
+            ``loss.fit(data, train_index, y_train)`` once before training,
+            ``loss.on_epoch(epoch, proba)`` after each epoch, and ``takes_index = True``
+            to be called with ``index=`` the rows' global node ids (-1: synthetic)
+            (see :mod:`hetero_imb.balancing.graph_loss`).
         sampler: Optional re-sampler with ``fit(data, train_index, y_train, seed=...)`` and
             ``resample(z, y, index=..., generator=...)`` (see
             :mod:`hetero_imb.balancing.samplers`); ``None`` trains on the nodes as they are.
@@ -305,7 +336,9 @@ def fit(
     for epoch in bar:
         epoch_start = time.perf_counter()
         train_loss = trainer.train_epoch()
-        val_f1 = trainer.val_macro_f1(trainer.predict())
+        proba = trainer.predict()
+        trainer.end_epoch(epoch, proba)
+        val_f1 = trainer.val_macro_f1(proba)
         if not np.isfinite(train_loss):
             raise FloatingPointError(
                 f"training loss became {train_loss} at epoch {epoch}; lower the learning rate"

@@ -1,5 +1,8 @@
 """Every loss x every sampler trains with every neural model (2 epochs, tiny graph),
-and the feature baselines accept exactly the losses they can honour."""
+and the feature baselines accept exactly the losses they can honour.
+
+Graph-aware losses (``tam``, ``renode``: ``takes_index``) need each row's node id, so
+they refuse a sampler that drops rows (``undersample``) with a clear error."""
 
 import pytest
 import torch
@@ -25,12 +28,39 @@ def test_loss_sampler_model_trains(toy_split_featureless, model, loss, sampler):
     data = toy_split_featureless
     net = build_model(model, data, seed=0, **SMALL, **MODEL_EXTRA.get(model, {}))
     counts = class_counts(data, split_mask(data, "train"))
-    out = fit(net, data, loss=build_loss(loss, class_counts=counts),
-              sampler=None if sampler == "none" else SAMPLERS.get(sampler)(),
-              epochs=2, patience=0, progress=False, seed=0)
+    kwargs = dict(loss=build_loss(loss, class_counts=counts),
+                  sampler=None if sampler == "none" else SAMPLERS.get(sampler)(),
+                  epochs=2, patience=0, progress=False, seed=0)
+    if getattr(LOSSES.get(loss), "takes_index", False) and sampler == "undersample":
+        with pytest.raises(ValueError, match="needs each row's node.*dropped rows"):
+            fit(net, data, **kwargs)
+        return
+    out = fit(net, data, **kwargs)
     assert out.epochs == 2
     assert all(torch.isfinite(torch.tensor(h["loss"])) for h in out.history)
     assert torch.allclose(out.proba.sum(1), torch.ones(len(out.proba)), atol=1e-5)
+
+
+GRAPH_LOSS_CASES = [
+    ("ldam", {"drw_epoch": 2}),
+    ("tam", {"warmup": 0, "base": "balanced-softmax"}),
+    ("tam", {"warmup": 0, "base": "ldam"}),
+    ("renode", {"base": "weighted"}),
+]
+
+
+@pytest.mark.parametrize("loss,params", GRAPH_LOSS_CASES)
+@pytest.mark.parametrize("model", ["gcn", "rgcn"])
+def test_graph_losses_train_minibatch(toy_split_featureless, model, loss, params):
+    """The graph-native losses look their per-node quantities up by global node id, so
+    they train on sampled subgraphs too (hooks active: warmup 0, DRW from epoch 2)."""
+    data = toy_split_featureless
+    net = build_model(model, data, seed=0, **SMALL)
+    counts = class_counts(data, split_mask(data, "train"))
+    out = fit(net, data, loss=build_loss(loss, class_counts=counts, **params), epochs=3,
+              patience=0, progress=False, seed=0, batch_size=32, num_neighbors=[4, 4])
+    assert out.epochs == 3
+    assert all(torch.isfinite(torch.tensor(h["loss"])) for h in out.history)
 
 
 @pytest.mark.parametrize("model", FEATURE)
