@@ -56,6 +56,7 @@ class RunResult:
         proba: Class probabilities of every target node ``[N, C]``.
         y: Labels of every target node.
         masks: ``{"train"|"val"|"test": bool mask}``.
+        warnings: Signs of a collapsed run (see :mod:`hetero_imb.training.diagnostics`).
     """
 
     config: RunConfig
@@ -71,6 +72,7 @@ class RunResult:
     proba: Tensor | None = None
     y: Tensor | None = None
     masks: dict[str, Tensor] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content of ``results.json``."""
@@ -91,6 +93,7 @@ class RunResult:
             "best_epoch": self.best_epoch,
             "metrics": self.metrics,
             "timing": self.timing,
+            "warnings": self.warnings,
             "versions": versions(),
         }
 

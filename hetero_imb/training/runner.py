@@ -38,6 +38,7 @@ from ..paths import processed_dir
 from ..report.metrics import compute_metrics
 from ..report.results import RunResult
 from .config import RunConfig
+from .diagnostics import collapse_warnings
 from .engine import fit
 
 log = logging.getLogger(__name__)
@@ -285,6 +286,10 @@ def run(
         s: compute_metrics(y[masks[s]].numpy(), out["proba"][masks[s]].numpy(), names)
         for s in SPLITS
     }
+    warnings = collapse_warnings(out["history"], out["proba"], masks["val"] | masks["test"], names)
+    for line in warnings:
+        log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
+                    config.seed)
     return RunResult(
         config=config,
         class_names=names,
@@ -299,4 +304,5 @@ def run(
         proba=out["proba"],
         y=y,
         masks=masks,
+        warnings=warnings,
     )
