@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
-from ..data.graph import EdgeType, target_type
+from ..data.graph import EdgeType, select_rows, target_type
 from .base import MODELS, Encoder, ModelSpec
-from .inputs import NodeInput, check_fraction, check_int, graph_metapaths, is_sparse, precomputed_rows
+from .inputs import NodeInput, check_fraction, check_int, graph_metapaths, is_sparse
 
 
 def relation_walks(data: HeteroData, start: str, hops: int) -> list[list[EdgeType]]:
@@ -85,6 +85,15 @@ def _scipy_features(x: Tensor) -> sp.spmatrix | np.ndarray:
         idx, val = coo.indices().numpy(), coo.values().float().numpy()
         return sp.csr_matrix((val, (idx[0], idx[1])), shape=tuple(coo.shape))
     return x.detach().float().cpu().numpy()
+
+
+def _rows(data: HeteroData, target: str, i: int) -> Tensor:
+    """Rows of aggregate ``i`` for the target nodes of ``data`` (all, or its ``n_id``)."""
+    aggregates = getattr(data, "sehgnn_aggregates", None)
+    if aggregates is None:
+        raise RuntimeError("graph has no 'sehgnn_aggregates'; call encoder.preprocess(data) first")
+    n_id = data[target].get("n_id")
+    return aggregates[i] if n_id is None else select_rows(aggregates[i], n_id)
 
 
 class SemanticFusion(nn.Module):
@@ -168,9 +177,13 @@ class SeHGNNEncoder(Encoder):
         return ["-".join([self.target] + [e[2] for e in path]) for path in self.paths]
 
     def preprocess(self, data: HeteroData) -> HeteroData:
-        """A shallow copy of ``data`` whose target store holds every path's aggregate
-        (``sehgnn_<i>``: features, or the sparse operator for featureless ends)."""
+        """A shallow copy of ``data`` holding every path's aggregate over all target nodes
+        in the graph attribute ``sehgnn_aggregates`` (features, or the sparse operator for
+        featureless ends; ``None`` for the target's own input). A graph attribute, not a
+        node attribute: subgraphs keep it whole and :meth:`forward` takes the rows of
+        their ``n_id``."""
         data = copy.copy(data)
+        aggregates: list[Tensor | None] = [None] * len(self.paths)
         cache: dict[EdgeType, sp.csr_matrix] = {}
 
         def adj(edge_type: EdgeType) -> sp.csr_matrix:
@@ -178,7 +191,6 @@ class SeHGNNEncoder(Encoder):
                 cache[edge_type] = mean_adjacency_scipy(data, edge_type)
             return cache[edge_type]
 
-        store = data[self.target]
         for i, (path, end, has_x) in enumerate(zip(self.paths, self.ends, self.featured, strict=True)):
             if not path:
                 continue  # the target's own input is read in forward
@@ -190,7 +202,8 @@ class SeHGNNEncoder(Encoder):
                 value = adj(path[0])
                 for edge_type in path[1:]:
                     value = value @ adj(edge_type)
-            store[f"sehgnn_{i}"] = _to_torch(value)
+            aggregates[i] = _to_torch(value)
+        data.sehgnn_aggregates = aggregates
         return data
 
     def _token(self, data: HeteroData, i: int, tables: dict[str, Tensor] | None) -> Tensor:
@@ -201,7 +214,7 @@ class SeHGNNEncoder(Encoder):
             weight = tables[self.target]  # type: ignore[index]
             n_id = data[self.target].get("n_id")
             return weight if n_id is None else weight.index_select(0, n_id.to(weight.device))
-        value = precomputed_rows(data, self.target, f"sehgnn_{i}", "meta-path aggregates")
+        value = _rows(data, self.target, i)
         if self.featured[i]:
             return NodeInput._project(proj, value)
         table = tables[self.ends[i]]  # type: ignore[index]
