@@ -23,8 +23,9 @@ def test_sehgnn_aggregates_are_computed_once_by_hand(toy_graph_featureless):
     data = toy_graph_featureless
     encoder = SeHGNNEncoder(data, hidden=8, hops=1, seed=0)
     prepared = encoder.preprocess(data)
-    for i, path in enumerate(encoder.paths[1:], start=1):
-        (edge_type,) = path
+    one_hop = [(i, p[0]) for i, p in enumerate(encoder.paths) if len(p) == 1]
+    assert len(one_hop) == 2  # plus the graph's own meta-paths
+    for i, edge_type in one_hop:
         value = prepared.sehgnn_aggregates[i]
         src, dst = data[edge_type].edge_index
         adj = torch.zeros(data["item"].num_nodes, data[edge_type[2]].num_nodes)
