@@ -25,3 +25,12 @@ def test_only_dense_float_features_are_scaled_and_the_input_is_untouched():
     assert g["paper"].x.flatten().tolist() == [0.0, 10.0]
     assert out["author"].x is g["author"].x and out["word"].x is g["word"].x
     assert out.standardized == ["paper"]
+
+
+def test_standardize_is_on_by_default_and_no_standardize_turns_it_off():
+    from hetero_imb.cli.train import build_parser, config_from_args
+
+    parser = build_parser()
+    assert config_from_args(parser.parse_args(["--dataset", "synthetic"])).standardize is True
+    off = config_from_args(parser.parse_args(["--dataset", "synthetic", "--no-standardize"]))
+    assert off.standardize is False
