@@ -80,9 +80,9 @@ def with_tuple_metapaths(data: HeteroData) -> HeteroData:
 #: neighbours' embeddings — the part that transfers to unlabelled nodes — have moved
 #: by a few Adam steps of size ``lr`` (0.01) against noise of size 1; the validation
 #: score sits at chance for dozens of epochs and early stopping ends the run there
-#: (R-GCN, 3 seeds: balanced accuracy 0.334 / 0.391 / 0.356). At 0.01 — the size of
-#: one Adam step — the learned, structure-shared part dominates from the first
-#: epochs (same runs: 0.528 / 0.463 at seeds 0 / 1); see docs/benchmarks_hin.md.
+#: (R-GCN, heco:20 step-10, patience 30: 4 of 7 runs at chance). At 0.01 — the size
+#: of one Adam step — the learned, structure-shared part dominates from the first
+#: epochs (0 of 10 runs at chance); see docs/benchmarks_hin.md.
 EMBEDDING_INIT_STD = 0.01
 
 
