@@ -1,9 +1,11 @@
 """Signs that a run collapsed instead of learning, reported as warnings.
 
 A collapsed run looks like a verdict on the method (a macro-F1 of 1/C) when it is a
-training failure: the model predicts one class for every node, its probabilities are
-near uniform, or the training loss sits at ``ln C`` (cross-entropy of uniform
-predictions).
+training failure: the model predicts one class for every node, or the training loss sits
+at ``ln C`` (the cross-entropy of uniform predictions) at the end of training. Near-
+uniform *probabilities* alone are not flagged: a model restored from an early best
+epoch can be under-confident and still rank the classes well (SeHGNN on Freebase
+heco:20: mean top probability 0.338 for 3 classes, test macro-F1 0.52).
 :func:`collapse_warnings` finds both; the runner logs each one as a ``logging``
 warning and stores them in ``RunResult.warnings`` (``results.json`` → ``warnings``).
 """
@@ -18,8 +20,6 @@ from torch import Tensor
 
 __all__ = ["collapse_warnings"]
 
-#: Predictions count as uniform when the mean top probability is below 1/C + this.
-UNIFORM_MARGIN = 0.05
 #: The loss counts as stuck at chance when each of the last FLAT_EPOCHS epochs is
 #: within FLAT_TOLERANCE x ln C of ln C.
 FLAT_EPOCHS = 10
@@ -41,8 +41,8 @@ def collapse_warnings(
         class_names: Class names, index = class id.
 
     Returns:
-        One line per symptom: a single predicted class (or else near-uniform
-        probabilities), a training loss stuck at ``ln C``.
+        One line per symptom: a single predicted class, a training loss stuck at
+        ``ln C`` (uniform predictions).
 
     Example:
         >>> import torch
@@ -58,14 +58,6 @@ def collapse_warnings(
             f"collapsed run: the model predicts the single class {class_names[int(pred[0])]!r} "
             f"for all {pred.numel()} evaluated nodes"
         )
-    if n_classes > 1 and pred.numel() and len(out) == 0:
-        top = float(proba[mask].max(-1).values.mean())
-        if top < 1.0 / n_classes + UNIFORM_MARGIN:
-            out.append(
-                f"collapsed run: predictions are near uniform (mean top probability {top:.3f}, "
-                f"1/C = {1.0 / n_classes:.3f}); check feature scales (standardize), the "
-                "learning rate and the number of epochs"
-            )
     losses = [float(h["loss"]) for h in history if "loss" in h][-FLAT_EPOCHS:]
     chance = math.log(n_classes) if n_classes > 1 else 0.0
     if len(losses) == FLAT_EPOCHS and chance and all(
@@ -73,6 +65,7 @@ def collapse_warnings(
     ):
         out.append(
             f"collapsed run: the training loss stayed at ln C = {chance:.4f} (uniform "
-            f"prediction) over the last {FLAT_EPOCHS} epochs"
+            f"prediction) over the last {FLAT_EPOCHS} epochs; check feature scales "
+            "(standardize), the learning rate and the number of epochs"
         )
     return out
