@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
     parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
     parser.add_argument("--imbalance-mode", choices=list(MODES))
-    parser.add_argument("--split", help="stratified | stratified:TR,VA,TE | official")
+    parser.add_argument("--split", help="stratified | stratified:TR,VA,TE | official | heco:20|40|60")
     parser.add_argument("--epochs", type=int, help="maximum epochs per run")
     parser.add_argument("--patience", type=int, help="early-stopping patience")
     parser.add_argument("--device", help="auto | cpu | cuda")

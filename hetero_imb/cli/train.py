@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--imbalance-mode", choices=list(MODES),
                         help="drop target nodes, or mask training labels (default drop)")
     parser.add_argument("--split", metavar="SPEC",
-                        help="stratified | stratified:0.6,0.2,0.2 | official | given")
+                        help="stratified | stratified:0.6,0.2,0.2 | kfold:5:0 | official | heco:20|40|60 | given")
+    parser.add_argument("--no-standardize", dest="standardize", action="store_false", default=None,
+                        help="keep dense numeric node features unscaled (default: standardised per node type)")
     parser.add_argument("--seed", type=int, help="seed of everything random (default 0)")
     parser.add_argument("--epochs", type=int, help="maximum epochs (default 200)")
     parser.add_argument("--patience", type=int, help="early-stopping patience, 0 = off (default 50)")
@@ -112,7 +114,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
         dataset_options=parse_key_values(args.dataset_option, "--dataset-option") or None,
         model_params=model_params or None,
         imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
-        seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
+        standardize=args.standardize, seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
         batch_size=args.batch_size, num_neighbors=num_neighbors,
         balanced_batches=args.balanced_batches, root=args.root,
         tune_decision=args.tune_decision, plugins=list(dict.fromkeys(plugins)) or None,

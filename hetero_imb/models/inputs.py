@@ -71,6 +71,21 @@ def with_tuple_metapaths(data: HeteroData) -> HeteroData:
     return data
 
 
+#: Standard deviation of the initial embeddings of featureless node types.
+#:
+#: Not PyTorch's N(0, 1): a table's random initial values are a unique random id per
+#: node, and at unit scale they dominate what the graph adds. With few labels (HeCo
+#: Freebase at 20 per class, step-10: 42 training movies) the model then fits the
+#: training labels through those ids within ~20 epochs (training loss ~0) while the
+#: neighbours' embeddings — the part that transfers to unlabelled nodes — have moved
+#: by a few Adam steps of size ``lr`` (0.01) against noise of size 1; the validation
+#: score sits at chance for dozens of epochs and early stopping ends the run there
+#: (R-GCN, heco:20 step-10, patience 30: 4 of 7 runs at chance). At 0.01 — the size
+#: of one Adam step — the learned, structure-shared part dominates from the first
+#: epochs (0 of 10 runs at chance); see docs/benchmarks_hin.md.
+EMBEDDING_INIT_STD = 0.01
+
+
 def is_sparse(x: Tensor) -> bool:
     """Whether ``x`` is a torch sparse (COO or CSR) tensor."""
     return x.layout in (torch.sparse_coo, torch.sparse_csr)
@@ -83,7 +98,7 @@ class NodeInput(nn.Module):
       as Facebook's 4,714-wide bag of words) gets a ``Linear(in, hidden)``; sparse
       inputs are multiplied with :func:`torch.sparse.mm`, never densified;
     * a featureless node type gets an ``nn.Embedding(num_nodes, hidden)`` table
-      initialised from N(0, 1).
+      initialised from N(0, :data:`EMBEDDING_INIT_STD` ²) — small on purpose, see there.
 
     On a mini-batch (a sampled subgraph), a featureless type's store carries ``n_id``
     (global node ids) and the table is indexed with it; featured stores already hold
@@ -139,7 +154,9 @@ class NodeInput(nn.Module):
                         raise ValueError(
                             f"node type {node_type!r} has neither features 'x' nor 'num_nodes'"
                         )
-                    self.tables[node_type] = nn.Embedding(int(num_nodes), hidden)
+                    table = nn.Embedding(int(num_nodes), hidden)
+                    nn.init.normal_(table.weight, std=EMBEDDING_INIT_STD)
+                    self.tables[node_type] = table
 
     def featureless_types(self) -> list[str]:
         """Node types represented by embedding tables."""

@@ -100,6 +100,8 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
         "not_inductive_reason": getattr(encoder, "not_inductive_reason", ""),
         "decision": decision,
         "graph_source": graph_source,
+        # per-type feature scaling the model saw (data/scaling.py); applied again by predict
+        "scaling": dict(getattr(data, "standardized", None) or {}),
     }
     if preprocessed is not None and not payload["inductive"]:
         target, before = target_type(data), set(data[target_type(data)].keys())
@@ -242,8 +244,10 @@ class TrainedModel:
                 "reload; pass data=<your HeteroData> (python -m hetero_imb.predict: --graph FILE)"
             )
         data = with_node_ids(load(cfg.dataset, root=cfg.root, **cfg.dataset_options))
+        # raw features: predict_proba applies the training run's own scaling
         return prepare_data(data, imbalance=cfg.imbalance, imbalance_mode=cfg.imbalance_mode,
-                            split=cfg.split, seed=cfg.seed)
+                            split=cfg.split, seed=cfg.seed, standardize=False,
+                            dataset=cfg.dataset, root=cfg.root)
 
     def _check(self, data: HeteroData) -> HeteroData:
         return check_schema(self.payload, data)
@@ -260,6 +264,10 @@ class TrainedModel:
             ValueError: ``data`` does not follow the training schema.
         """
         data = self._check(self.graph() if data is None else data)
+        if self.payload.get("scaling"):
+            from ..data.scaling import standardize_features
+
+            data = standardize_features(data, self.payload["scaling"])
         if self.payload["kind"] != "neural":
             from ..data.features import node_features
 

@@ -61,6 +61,7 @@ class RunResult:
         decision: Tuned decision offsets and the metrics they give, if tuned
             (see :mod:`hetero_imb.training.decision`).
         checkpoint: What ``model.pt`` holds (see :mod:`hetero_imb.report.checkpoint`).
+        warnings: Signs of a collapsed run (see :mod:`hetero_imb.training.diagnostics`).
     """
 
     config: RunConfig
@@ -79,6 +80,7 @@ class RunResult:
     node_ids: list[Any] | None = None
     decision: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content of ``results.json``."""
@@ -100,6 +102,7 @@ class RunResult:
             "metrics": self.metrics,
             "decision": self.decision,
             "timing": self.timing,
+            "warnings": self.warnings,
             "versions": versions(),
         }
 

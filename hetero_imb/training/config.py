@@ -30,7 +30,10 @@ class RunConfig:
         imbalance_mode: ``"drop"`` (remove target nodes) or ``"mask"`` (limit training
             labels).
         split: ``"stratified"`` (60/20/20), ``"stratified:TRAIN,VAL,TEST"`` or
-            ``"official"`` (the dataset's own split, validation carved from train).
+            ``"official"`` (the dataset's own split, validation carved from train) or
+            ``"heco:K"`` (HeCo's published split, K = 20, 40, 60 training nodes per class).
+        standardize: Scale dense numeric node features to zero mean and unit variance
+            per node type, over all nodes of the type (see :mod:`hetero_imb.data.scaling`).
         seed: Seed of everything random in the run (imbalance, split, init, training).
         epochs, patience: Training length and early-stopping patience (0 = off).
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
@@ -56,6 +59,7 @@ class RunConfig:
     imbalance: str = "none"
     imbalance_mode: str = "drop"
     split: str = "stratified"
+    standardize: bool = True
     seed: int = 0
     epochs: int = 200
     patience: int = 50

@@ -28,7 +28,9 @@ from ..data.graph import (
     labels,
     split_mask,
 )
+from ..data.heco_splits import check_heco_split, heco_split
 from ..data.imbalance import MODES, make_imbalance, parse_imbalance
+from ..data.scaling import standardize_features
 from ..data.splits import official_split, stratified_kfold, stratified_split
 from ..data.validate import validate_graph
 from ..models import MODELS, FitContext, FitOutput, NodeClassifier
@@ -40,6 +42,7 @@ from ..report.results import RunResult
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .decision import parse_decision, tune_run
+from .diagnostics import collapse_warnings
 from .engine import fit
 
 log = logging.getLogger(__name__)
@@ -49,10 +52,13 @@ IMBALANCE_MODES = MODES
 
 def parse_split(spec: str) -> dict[str, Any]:
     """Parse a split spec: ``"stratified"`` (60/20/20), ``"stratified:TRAIN,VAL,TEST"``,
-    ``"kfold:K:FOLD"``, ``"official"`` (the dataset's own) or ``"given"`` (keep the masks
+    ``"kfold:K:FOLD"``, ``"official"`` (the dataset's own), ``"heco:K"`` (HeCo's published
+    split with K = 20, 40 or 60 training nodes per class) or ``"given"`` (keep the masks
     the graph already carries)."""
     if spec in ("official", "given"):
         return {"kind": spec}
+    if spec.startswith("heco:") and spec[5:].isdigit():
+        return {"kind": "heco", "size": int(spec[5:])}
     if spec == "stratified":
         return {"kind": "stratified", "fractions": (0.6, 0.2, 0.2)}
     if spec.startswith("kfold:"):
@@ -76,7 +82,8 @@ def parse_split(spec: str) -> dict[str, Any]:
             return {"kind": "stratified", "fractions": fractions}
     raise ValueError(
         "split must be 'stratified', 'stratified:TRAIN,VAL,TEST' (e.g. stratified:0.6,0.2,0.2) "
-        f"'kfold:K:FOLD' (fold FOLD of a stratified K-fold, e.g. kfold:5:0), 'official' or 'given', "
+        f"'kfold:K:FOLD' (fold FOLD of a stratified K-fold, e.g. kfold:5:0), 'official', "
+        f"'heco:K' (K = 20, 40 or 60) or 'given', "
         f"got {spec!r}"
     )
 
@@ -103,8 +110,16 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
         config.model, loss=config.loss, sampler=config.sampler
     )
     parse_imbalance(config.imbalance)
-    parse_split(config.split)
+    split_spec = parse_split(config.split)
     parse_decision(config.tune_decision)
+    if split_spec["kind"] == "heco":
+        if check_dataset:
+            check_heco_split(config.dataset, split_spec["size"])
+        if config.imbalance != "none" and config.imbalance_mode == "drop":
+            raise ValueError(
+                f"split {config.split!r} is a published split of fixed nodes; combine it with "
+                "imbalance_mode 'mask' (--imbalance-mode mask), got 'drop'"
+            )
     if config.imbalance_mode not in IMBALANCE_MODES:
         raise ValueError(
             f"imbalance_mode must be one of {', '.join(IMBALANCE_MODES)}, "
@@ -114,12 +129,15 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
 
 def prepare_data(
     data: HeteroData, *, imbalance: str = "none", imbalance_mode: str = "drop",
-    split: str = "stratified", seed: int = 0,
+    split: str = "stratified", seed: int = 0, standardize: bool = True,
+    dataset: str | None = None, root: str | None = None,
 ) -> HeteroData:
-    """Induce imbalance and split, in the order the mode needs.
+    """Standardise features, induce imbalance and split, in the order the mode needs.
 
     ``drop`` removes nodes before splitting (the splits then follow the new class
     sizes); ``mask`` splits first and then limits the training labels per class.
+    ``standardize`` scales dense numeric features per node type
+    (:mod:`hetero_imb.data.scaling`); ``dataset``/``root`` locate published split files.
     """
     if imbalance_mode not in IMBALANCE_MODES:
         raise ValueError(
@@ -127,9 +145,18 @@ def prepare_data(
         )
     spec = parse_imbalance(imbalance)
     split_spec = parse_split(split)
+    if standardize:
+        data = standardize_features(data)
     if spec is not None and imbalance_mode == "drop":
+        if split_spec["kind"] == "heco":
+            raise ValueError(
+                f"split {split!r} is a published split of fixed nodes; combine it with "
+                "imbalance_mode 'mask', got 'drop'"
+            )
         data = make_imbalance(data, mode="drop", seed=seed, **spec)
-    if split_spec["kind"] == "official":
+    if split_spec["kind"] == "heco":
+        data = heco_split(data, split_spec["size"], dataset=dataset, root=root)
+    elif split_spec["kind"] == "official":
         data = official_split(data, seed=seed)
     elif split_spec["kind"] == "kfold":
         data = stratified_kfold(data, split_spec["k"], seed=seed)[split_spec["fold"]]
@@ -230,7 +257,8 @@ def run(
     check_config_for_graph(config, data)  # the validation gate, before any work on data
     data = prepare_data(
         with_node_ids(data), imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
-        split=config.split, seed=config.seed,
+        split=config.split, seed=config.seed, standardize=config.standardize,
+        dataset=config.dataset if graph_source == "dataset" else None, root=config.root,
     )
     validate_graph(data, for_training=True)
     out = fit_model(config, data, progress, callbacks)
@@ -242,6 +270,10 @@ def run(
         for s in SPLITS
     }
     decision = tune_run(config.tune_decision, out.proba, y, masks, names)
+    warnings = collapse_warnings(out.history, out.proba, masks["val"] | masks["test"], names)
+    for line in warnings:
+        log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
+                    config.seed)
     return RunResult(
         config=config,
         class_names=names,
@@ -262,5 +294,6 @@ def run(
                            preprocessed=out.preprocessed, graph_source=graph_source,
                            decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
                            or None),
+        warnings=warnings,
     )
 

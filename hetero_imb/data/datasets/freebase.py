@@ -256,6 +256,22 @@ class FreebaseLoader(DatasetLoader):
     )
     version = 1
     source_hint = f"HeCo's Freebase files are at {HECO_URL}<file>"
+    #: HeCo's published splits ``{K: (train_K, val_K, test_K)}`` (read by ``heco_split``).
+    published_splits = {
+        k: tuple(RawFile(f"{part}_{k}.npy", sha, HECO_URL + f"{part}_{k}.npy")
+                 for part, sha in zip(("train", "val", "test"), sums, strict=True))
+        for k, sums in {
+            20: ("55a5d0bca0420b29fa429b1df7651e0d9db52e6162b91ab7060a172cea0140de",
+                 "d97aef24309f9abfa47d7d969f0a4f9b677ef2e79959f618a7a2276f9b2caaf3",
+                 "a9db7585f6b3090e73560a166a1e2f6e65fc031ac41431d82e51d7a550e08aed"),
+            40: ("83ee2b96cde50c8089af998b3b460adb3f876db49a75cb2c4801ba796788568e",
+                 "a0e069572440c844438b4a9f3c82faaee501a49b429875d525a0368f4b71aac1",
+                 "7a2527b316fb8c1e9271ab0a23e54a55d345b00c9563a71fa57d55516eb8af40"),
+            60: ("c602957fafcbcceaafc0ed679aa2677a9d96e401cb678b51e87617304c271c6d",
+                 "49cd65ed8465889ed8d99cbb5af44d86ba580722d2ed33e4485b7600bf3a3071",
+                 "ac1dc9e45d960b1410bc29eae0de3f2cc617b714906644100abc5e1cba80c92a"),
+        }.items()
+    }
 
     def process(self, raw: dict[str, Path]) -> HeteroData:
         self.resolved_options()  # takes none: any option is an error naming the accepted ones
