@@ -266,9 +266,12 @@ class TrainedModel:
             x, _ = node_features(data)
             proba = self.payload["estimator"].predict_proba(x.numpy())
             return torch.as_tensor(proba, dtype=torch.float)
+        from ..balancing.augmenters import build_augmenter
         from ..models import MODELS, build_model
 
         cfg = self.config
+        # the node/edge types the run's augmenter added (label-free, empty relations)
+        data = build_augmenter(cfg.augmenter, **cfg.augmenter_params).prepare(data)
         spec = MODELS.get(cfg.model, parameter="model")
         settings = spec.prepare_params(MODELS.validate(cfg.model, cfg.model_params), cfg)
         model = build_model(cfg.model, data, seed=cfg.seed, **settings)
