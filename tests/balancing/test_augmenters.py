@@ -196,3 +196,28 @@ def _split_like(config, data):
     from hetero_imb.training.runner import prepare_data
 
     return prepare_data(with_node_ids(data), split=config.split, seed=config.seed)
+
+
+# ------------------------------------------------------------------ effect
+
+
+def test_bat_raises_minority_recall_over_ce():
+    """800 items, classes 70/25/5 %, homophily 0.9; R-GCN with ce reaches 0.43 mean
+    minority recall over seeds 1-3 (0.15 at seed 1), with bat 0.75."""
+    from hetero_imb.data.datasets.synthetic import make_synthetic
+    from hetero_imb.data.splits import stratified_split
+
+    data = make_synthetic(num_items=800, class_weights=(0.7, 0.25, 0.05), homophily=0.9, seed=0)
+    data = stratified_split(data, train=0.5, val=0.25, test=0.25, seed=0)
+
+    def recall(augmenter: str) -> float:
+        values = []
+        for seed in (1, 2, 3):
+            config = RunConfig(dataset="synthetic", model="rgcn", model_params={"hidden": 16},
+                               augmenter=augmenter, epochs=60, patience=0, split="given",
+                               seed=seed)
+            per_class = run(config, data=data).metrics["test"]["per_class"]
+            values.append(list(per_class.values())[-1]["recall"])
+        return sum(values) / len(values)
+
+    assert recall("bat") > recall("none") + 0.1
