@@ -221,3 +221,19 @@ def test_bat_raises_minority_recall_over_ce():
         return sum(values) / len(values)
 
     assert recall("bat") > recall("none") + 0.1
+
+
+def test_cli_flags_reach_the_config_and_help():
+    from hetero_imb.cli.train import build_parser, config_from_args
+
+    parser = build_parser()
+    args = parser.parse_args(["--dataset", "synthetic", "--augmenter", "bat",
+                              "--augmenter-param", "mode=bat0", "--augmenter-param", "warmup=3"])
+    config = config_from_args(args)
+    assert (config.augmenter, config.augmenter_params) == ("bat", {"mode": "bat0", "warmup": 3})
+    with pytest.raises(ParamError, match=r"augmenter 'bat': warmup must be an integer >= 0, "
+                                         r"got -1 \(--augmenter-param 'warmup=-1'\)"):
+        config_from_args(parser.parse_args(["--dataset", "synthetic", "--augmenter", "bat",
+                                            "--augmenter-param", "warmup=-1"]))
+    assert "augmenter (--augmenter NAME; parameters with --augmenter-param" in parser.format_help()
+    assert "(full-batch only)" in parser.format_help()
