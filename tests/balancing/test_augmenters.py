@@ -179,15 +179,18 @@ def test_bat_edges_reach_relation_aware_and_projected_models(toy_split, model):
         assert not torch.allclose(net(prepared), net(augmented))
 
 
-def test_run_with_bat_saves_and_reloads(toy_graph, tmp_path):
+@pytest.mark.parametrize("features", [True, False])
+def test_run_with_bat_saves_and_reloads(tmp_path, features):
     from hetero_imb import load_run, save_run
+    from hetero_imb.data.datasets.synthetic import make_synthetic
 
+    graph = make_synthetic(seed=0, item_features=8 if features else None)
     config = RunConfig(dataset="synthetic", model="rgcn", model_params={"hidden": 8},
                        augmenter="bat", augmenter_params={"mode": "bat0"}, epochs=3, patience=0)
-    result = run(config, data=toy_graph)
+    result = run(config, data=graph)
     save_run(result, tmp_path / "run")
     reloaded = load_run(tmp_path / "run")
-    proba = reloaded.predict_proba(_split_like(config, toy_graph))
+    proba = reloaded.predict_proba(_split_like(config, graph))
     assert torch.allclose(proba, result.proba, atol=1e-5)
 
 
