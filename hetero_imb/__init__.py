@@ -11,9 +11,10 @@ The public surface, in the order a user meets it::
     print(result.metrics["test"]["macro_f1"])
 
 Components are looked up by name in the registries ``DATASETS``, ``MODELS``,
-``LOSSES`` and ``SAMPLERS``; registering a new one (``MODELS.register(name, ModelSpec(...))``,
+``LOSSES``, ``SAMPLERS`` and ``AUGMENTERS``; registering a new one (``MODELS.register(name, ModelSpec(...))``,
 ``LOSSES.register(name)`` on a :class:`BalancedLoss` subclass, ``SAMPLERS.register(name)``
-on an :class:`EmbeddingSampler` subclass, ``DATASETS.register(name)`` on a
+on an :class:`EmbeddingSampler` subclass, ``register_augmenter(name)`` on an
+:class:`Augmenter` subclass, ``DATASETS.register(name)`` on a
 :class:`DatasetLoader` subclass) makes it available to the CLI and the comparison
 runner too.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .balancing.augmenters import AUGMENTERS, Augmenter
 from .balancing.losses import LOSSES, BalancedLoss, build_loss
 from .balancing.samplers import SAMPLERS, EmbeddingSampler
 from .data.datasets import DATASETS, DatasetLoader, load
@@ -41,10 +43,12 @@ from .training.engine import FitResult, fit
 from .training.runner import prepare_data, run
 
 __all__ = [
+    "AUGMENTERS",
     "DATASETS",
     "LOSSES",
     "MODELS",
     "SAMPLERS",
+    "Augmenter",
     "BalancedLoss",
     "DatasetLoader",
     "EmbeddingSampler",

@@ -10,7 +10,9 @@
 * graph-native losses, each in its own module and registered in ``LOSSES``:
   :mod:`~.ldam` (``ldam``, optional DRW), :mod:`~.tam` (``tam``), :mod:`~.renode`
   (``renode``); :mod:`~.graph_loss` is their base (graph hooks of the training loop)
-  and :mod:`~.topology` the target-node neighbourhood they read on heterographs.
+  and :mod:`~.topology` the target-node neighbourhood they read on heterographs;
+* :mod:`~hetero_imb.balancing.augmenters`: the ``AUGMENTERS`` registry (``none``,
+  ``bat``) of methods that change the training graph, and :func:`register_augmenter`.
 
 A new loss or sampler is one class with one registration decorator
 (:func:`register_loss`, :func:`register_sampler`); the CLI, the comparison runner and
@@ -19,6 +21,7 @@ the README table then know it by name.
 
 from __future__ import annotations
 
+from .augmenters import AUGMENTERS, Augmenter, BATAugmenter, build_augmenter, register_augmenter
 from .graph_loss import GraphAwareLoss
 from .ldam import LDAMLoss
 from .losses import (
@@ -60,6 +63,11 @@ from .weights import (
 )
 
 __all__ = [
+    "AUGMENTERS",
+    "Augmenter",
+    "BATAugmenter",
+    "build_augmenter",
+    "register_augmenter",
     "LOSSES",
     "WEIGHT_SCHEMES",
     "BalancedLoss",

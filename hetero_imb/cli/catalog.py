@@ -32,8 +32,8 @@ def component_table() -> str:
     lines = ["| kind | name | what it is |", "|---|---|---|"]
     params = [
         "",
-        "Parameters (`--dataset-option`, `--model-param`, `--loss-param`, `--sampler-param`"
-        " `NAME=VALUE`, or the `*_options`/`*_params` keys of a config file):",
+        "Parameters (`--dataset-option`, `--model-param`, `--loss-param`, `--sampler-param`,"
+        " `--augmenter-param` `NAME=VALUE`, or the `*_options`/`*_params` keys of a config file):",
         "",
         "| component | parameter | type | range | default | meaning |",
         "|---|---|---|---|---|---|",

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.datasets import DATASETS
@@ -25,6 +26,7 @@ COMPONENT_KINDS: tuple[tuple[Registry[Any], str, str], ...] = (
     (MODELS, "--model", "--model-param"),
     (LOSSES, "--loss", "--loss-param"),
     (SAMPLERS, "--sampler", "--sampler-param"),
+    (AUGMENTERS, "--augmenter", "--augmenter-param"),
 )
 
 

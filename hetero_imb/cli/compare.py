@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", help="comma-separated model names")
     parser.add_argument("--losses", help="comma-separated loss names")
     parser.add_argument("--samplers", help="comma-separated sampler names")
+    parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
+                        help="parameter of --augmenter (applies to every run of the grid), "
+                        "repeatable")
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2,3,4")
     parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
     parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
@@ -166,6 +169,8 @@ def _names(text: str | None) -> list[str] | None:
 
 def grid_from_args(args: argparse.Namespace) -> Grid:
     """Resolve the grid: defaults ← ``--config`` ← flags."""
+    from .common import parse_key_values
+
     values = config_mod.read_yaml(args.config) if args.config else {}
     seeds = None
     if args.seeds:
@@ -181,6 +186,8 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
         seeds=seeds,
         cv=args.cv,
         dataset=args.dataset,
+        augmenter=args.augmenter,
+        augmenter_params=parse_key_values(args.augmenter_param, "--augmenter-param") or None,
         imbalance=args.imbalance,
         imbalance_mode=args.imbalance_mode,
         split=args.split,

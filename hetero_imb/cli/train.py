@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import check_data_root, check_output_dir
+from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.imbalance import MODES
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="loss parameter, repeatable (e.g. gamma=2)")
     parser.add_argument("--sampler-param", action="append", metavar="NAME=VALUE",
                         help="sampler parameter, repeatable (e.g. target_ratio=0.5)")
+    parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
+                        help="augmenter parameter, repeatable (e.g. mode=bat0)")
     parser.add_argument("--model-param", action="append", metavar="NAME=VALUE",
                         help="model setting, repeatable (e.g. heads=4)")
     parser.add_argument("--dataset-option", action="append", metavar="NAME=VALUE",
@@ -111,6 +114,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     config = config_mod.resolve(
         file_values,
         dataset=args.dataset, model=args.model, loss=args.loss, sampler=args.sampler,
+        augmenter=args.augmenter,
         dataset_options=parse_key_values(args.dataset_option, "--dataset-option") or None,
         model_params=model_params or None,
         imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
@@ -122,9 +126,12 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     validate_names(config)
     loss_params = component_params(LOSSES, config.loss, args.loss_param, "--loss-param")
     sampler_params = component_params(SAMPLERS, config.sampler, args.sampler_param, "--sampler-param")
+    augmenter_params = component_params(AUGMENTERS, config.augmenter, args.augmenter_param,
+                                        "--augmenter-param")
     return config.replace(
         loss_params={**config.loss_params, **loss_params},
         sampler_params={**config.sampler_params, **sampler_params},
+        augmenter_params={**config.augmenter_params, **augmenter_params},
     )
 
 
@@ -134,6 +141,8 @@ def default_out_dir(config: config_mod.RunConfig) -> Path:
     parts = [config.dataset, config.model, config.loss]
     if config.sampler != "none":
         parts.append(config.sampler)
+    if config.augmenter != "none":
+        parts.append(config.augmenter)
     base = Path("runs") / ("-".join(parts) + f"-seed{config.seed}-{stamp}")
     out, i = base, 1
     while out.exists():
@@ -147,7 +156,8 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     test = result.metrics["test"]
     lines = [
         f"dataset {cfg.dataset} | model {cfg.model} | loss {cfg.loss} | sampler {cfg.sampler} "
-        f"| seed {cfg.seed}",
+        + (f"| augmenter {cfg.augmenter} " if cfg.augmenter != "none" else "")
+        + f"| seed {cfg.seed}",
     ]
     if result.imbalance:
         lines.append(f"imbalance: {result.imbalance}")

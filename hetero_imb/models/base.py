@@ -208,6 +208,7 @@ class ModelSpec:
             mapping's values are for the fit hook (feature estimators: how the loss
             becomes sample weights, see :mod:`hetero_imb.models.estimator`).
         samplers: The samplers the model accepts (``None``: every registered one).
+        augmenters: The augmenters the model accepts (``None``: every registered one).
         prepare_params: Hook ``prepare_params(settings, config) -> settings`` run
             before fitting (e.g. a cache folder under the run's data root).
         kind: A label for listings (``"neural"`` or ``"features"``); no code
@@ -220,12 +221,16 @@ class ModelSpec:
     fit: Callable[[HeteroData, FitContext], FitOutput] = fit_in_loop
     losses: Mapping[str, Any] | None = None
     samplers: tuple[str, ...] | None = None
+    augmenters: tuple[str, ...] | None = None
     prepare_params: Callable[[dict[str, Any], Any], dict[str, Any]] = _as_given
     kind: str = "neural"
 
-    def check_components(self, name: str, *, loss: str, sampler: str) -> None:
-        """Raise ``ValueError`` when the run's loss or sampler is not one ``name`` accepts."""
-        for what, accepted, given in (("loss", self.losses, loss), ("sampler", self.samplers, sampler)):
+    def check_components(self, name: str, *, loss: str, sampler: str,
+                         augmenter: str = "none") -> None:
+        """Raise ``ValueError`` when the run's loss, sampler or augmenter is not one ``name``
+        accepts."""
+        for what, accepted, given in (("loss", self.losses, loss), ("sampler", self.samplers, sampler),
+                                      ("augmenter", self.augmenters, augmenter)):
             if accepted is not None and given not in accepted:
                 choices = " or ".join(repr(a) for a in accepted)
                 raise ValueError(f"model {name!r} supports {what} {choices}, got {given!r}")

@@ -88,7 +88,9 @@ def estimator_spec(
             (e.g. ``{"ce": no_sample_weights, "weighted": class_weight_sample_weights}``).
 
     Returns:
-        The spec: fitted by :func:`fit_on_features`, no re-sampling (sampler ``none``).
+        The spec: fitted by :func:`fit_on_features`, no re-sampling (sampler ``none``)
+        and no graph augmentation (augmenter ``none``).
     """
     return ModelSpec(builder=builder, params=params, summary=summary, fit=fit_on_features,
-                     losses=dict(sample_weights), samplers=("none",), kind="features")
+                     losses=dict(sample_weights), samplers=("none",), augmenters=("none",),
+                     kind="features")

@@ -95,7 +95,8 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
         "class_names": graph_class_names(data),
         "schema": _schema(data),
         "node_ids": {t: node_ids(data, t) for t in data.node_types},
-        "embedded_types": _embedded_types(model),
+        # types an augmenter added (e.g. bat's virtual_class) are rebuilt by its prepare
+        "embedded_types": [t for t in _embedded_types(model) if t in data.node_types],
         "inductive": bool(getattr(encoder, "inductive", True)),
         "not_inductive_reason": getattr(encoder, "not_inductive_reason", ""),
         "decision": decision,
@@ -274,9 +275,12 @@ class TrainedModel:
             x, _ = node_features(data)
             proba = self.payload["estimator"].predict_proba(x.numpy())
             return torch.as_tensor(proba, dtype=torch.float)
+        from ..balancing.augmenters import build_augmenter
         from ..models import MODELS, build_model
 
         cfg = self.config
+        # the node/edge types the run's augmenter added (label-free, empty relations)
+        data = build_augmenter(cfg.augmenter, **cfg.augmenter_params).prepare(data)
         spec = MODELS.get(cfg.model, parameter="model")
         settings = spec.prepare_params(MODELS.validate(cfg.model, cfg.model_params), cfg)
         model = build_model(cfg.model, data, seed=cfg.seed, **settings)

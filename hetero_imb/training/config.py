@@ -26,6 +26,8 @@ class RunConfig:
             ``dropout``, ``lr``, ``weight_decay`` and model-specific settings).
         loss: Registered loss name; ``loss_params`` its parameters.
         sampler: Registered sampler name; ``sampler_params`` its parameters.
+        augmenter: Registered augmenter name (changes the training graph, e.g.
+            ``"bat"``); ``augmenter_params`` its parameters.
         imbalance: ``"none"``, ``"counts:a,b,..."``, ``"step:R"`` or ``"longtail:R"``.
         imbalance_mode: ``"drop"`` (remove target nodes) or ``"mask"`` (limit training
             labels).
@@ -56,6 +58,8 @@ class RunConfig:
     loss_params: dict[str, Any] = field(default_factory=dict)
     sampler: str = "none"
     sampler_params: dict[str, Any] = field(default_factory=dict)
+    augmenter: str = "none"
+    augmenter_params: dict[str, Any] = field(default_factory=dict)
     imbalance: str = "none"
     imbalance_mode: str = "drop"
     split: str = "stratified"

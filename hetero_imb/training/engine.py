@@ -159,7 +159,7 @@ class _Trainer:
 
     def __init__(self, model: NodeClassifier, data: HeteroData, loss: nn.Module,
                  sampler: Any | None, *, lr: float, weight_decay: float,
-                 dev: torch.device, seed: int) -> None:
+                 dev: torch.device, seed: int, augmenter: Any | None = None) -> None:
         self.gen = torch.Generator().manual_seed(seed)
         self.target = target_type(data)
         self.n_classes = num_classes(data)
@@ -173,6 +173,9 @@ class _Trainer:
             sampler.fit(data, self.train_idx, y[self.train_idx], seed=seed)
         if callable(getattr(loss, "fit", None)):  # graph-aware losses read the graph once
             loss.fit(data, self.train_idx, y[self.train_idx])
+        self.augmenter = augmenter
+        if augmenter is not None:
+            augmenter.fit(data, self.train_idx, y[self.train_idx], seed=seed)
         self.dev = dev
         self.model = model.to(dev)
         self.loss = loss.to(dev)
@@ -189,6 +192,11 @@ class _Trainer:
             raise ValueError(
                 f"encoder {type(self.model.encoder).__name__} does not support mini-batch "
                 "training; leave batch_size unset"
+            )
+        if self.augmenter is not None and not self.augmenter.supports_minibatch:
+            raise ValueError(
+                f"{self.augmenter.owner} works full-batch only: "
+                f"{self.augmenter.minibatch_reason}; leave batch_size unset"
             )
         from .sampling import HeteroNeighborLoader
 
@@ -233,12 +241,15 @@ class _Trainer:
         hook = getattr(self.loss, "on_epoch", None)
         if callable(hook):
             hook(epoch, proba)
+        if self.augmenter is not None:
+            self.augmenter.on_epoch(epoch, proba)
 
     def train_epoch(self) -> float:
         """One pass over the training nodes; returns the mean training loss."""
         self.model.train()
         if self.loader is None:
-            z = self.model.embed(self.graph)[self.train_idx.to(self.dev)]
+            graph = self.graph if self.augmenter is None else self.augmenter.augment(self.graph)
+            z = self.model.embed(graph)[self.train_idx.to(self.dev)]
             losses = [self.step(z, self.y[self.train_idx], self.train_idx)]
         else:
             losses = []
@@ -279,6 +290,7 @@ def fit(
     num_neighbors: Sequence[int] = (10, 10),
     balanced_batches: bool = False,
     callbacks: Sequence[Callable[[dict[str, Any]], Any]] | None = None,
+    augmenter: Any | None = None,
 ) -> FitResult:
     """Train ``model`` on the train mask of ``data`` and keep the best validation weights.
 
@@ -309,6 +321,11 @@ def fit(
         callbacks: Each called after every epoch with that epoch's history record
             (plus ``epochs``, the maximum, and ``best_epoch``); see
             :mod:`hetero_imb.training.callbacks` (progress lines, TensorBoard).
+        augmenter: Optional graph augmenter (see
+            :mod:`hetero_imb.balancing.augmenters`), already ``prepare``-d into ``data``:
+            ``fit(data, train_index, y_train, seed=...)`` once, ``on_epoch(epoch, proba)``
+            after each epoch and ``augment(graph)`` for the graph of each full-batch
+            step; evaluation always uses ``data`` itself.
 
     Returns:
         A :class:`FitResult`.
@@ -324,7 +341,7 @@ def fit(
     data = model.encoder.preprocess(data)
     preprocess_seconds = time.perf_counter() - start
     trainer = _Trainer(model, data, loss, sampler, lr=lr, weight_decay=weight_decay,
-                       dev=dev, seed=seed)
+                       dev=dev, seed=seed, augmenter=augmenter)
     if batch_size is not None:
         trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from torch_geometric.data import HeteroData
 
+from ..balancing.augmenters import AUGMENTERS, build_augmenter
 from ..balancing.compose import counts_seen_by_loss
 from ..balancing.losses import LOSSES, build_loss
 from ..balancing.samplers import SAMPLERS
@@ -101,14 +102,19 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
         (MODELS, config.model, config.model_params, "model"),
         (LOSSES, config.loss, config.loss_params, "loss"),
         (SAMPLERS, config.sampler, config.sampler_params, "sampler"),
+        (AUGMENTERS, config.augmenter, config.augmenter_params, "augmenter"),
     ]
     if check_dataset:
         components.insert(0, (DATASETS, config.dataset, config.dataset_options, "dataset"))
     for registry, name, options, parameter in components:
         registry.validate(name, options, parameter=parameter)
     MODELS.get(config.model).check_components(
-        config.model, loss=config.loss, sampler=config.sampler
+        config.model, loss=config.loss, sampler=config.sampler, augmenter=config.augmenter
     )
+    augmenter = AUGMENTERS.get(config.augmenter)
+    if config.batch_size is not None and not augmenter.supports_minibatch:
+        raise ValueError(f"augmenter {config.augmenter!r} works full-batch only: "
+                         f"{augmenter.minibatch_reason}; leave batch_size unset")
     parse_imbalance(config.imbalance)
     split_spec = parse_split(config.split)
     parse_decision(config.tune_decision)
@@ -176,8 +182,8 @@ def prepare_data(
 def _loop_trainer(
     config: RunConfig, data: HeteroData, progress: bool | None, callbacks: Any = None
 ) -> Callable[..., FitOutput]:
-    """``train(model, *, lr, weight_decay)``: the shared loop with the run's loss and sampler
-    (handed to a model's fit hook as ``FitContext.train``)."""
+    """``train(model, *, lr, weight_decay)``: the shared loop with the run's loss, sampler and
+    augmenter (handed to a model's fit hook as ``FitContext.train``)."""
 
     def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
         sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
@@ -196,6 +202,7 @@ def _loop_trainer(
             seed=config.seed, progress=progress, batch_size=config.batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
             callbacks=callbacks,
+            augmenter=build_augmenter(config.augmenter, **config.augmenter_params),
         )
         return FitOutput(
             proba=out.proba, history=out.history, best_epoch=out.best_epoch,
@@ -213,11 +220,14 @@ def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None,
     """Fit the configured model on a prepared (split) graph through its spec's hooks.
 
     The one fit path: the spec's ``prepare_params`` completes the validated settings,
-    then its ``fit`` hook trains (the shared loop by default, see
-    :func:`hetero_imb.models.base.fit_in_loop`; feature estimators fit outside it).
+    the run's augmenter adds the node/edge types it needs to the graph (``prepare``,
+    before the model is built from its schema), then the spec's ``fit`` hook trains (the
+    shared loop by default, see :func:`hetero_imb.models.base.fit_in_loop`; feature
+    estimators fit outside it).
     """
     spec = MODELS.get(config.model, parameter="model")
     settings = spec.prepare_params(MODELS.validate(config.model, config.model_params), config)
+    data = build_augmenter(config.augmenter, **config.augmenter_params).prepare(data)
     context = FitContext(
         name=config.model, spec=spec, settings=settings, config=config,
         train=_loop_trainer(config, data, progress, callbacks),

@@ -1,0 +1,33 @@
+"""Graph augmenters: methods that change the training graph, registered in ``AUGMENTERS``.
+
+* ``"none"``: train on the graph as it is (the default);
+* ``"bat"``: balanced topological augmentation (:mod:`.bat`, full-batch only).
+
+:mod:`.base` holds :class:`Augmenter` (the hooks the training loop calls:
+``prepare``, ``fit``, ``on_epoch``, ``augment``), ``AUGMENTERS`` and
+:func:`register_augmenter`. A new augmenter is one module here (or anywhere) with one
+:func:`register_augmenter` decorator; every module of this package is imported with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import AUGMENTERS, Augmenter, NoAugmenter, build_augmenter, register_augmenter
+
+# The built-in augmenters register in this order: ``--help``, README table.
+from .bat import BATAugmenter
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+del _module
+
+__all__ = [
+    "AUGMENTERS",
+    "Augmenter",
+    "BATAugmenter",
+    "NoAugmenter",
+    "build_augmenter",
+    "register_augmenter",
+]
