@@ -198,7 +198,9 @@ def _split_like(config, data):
     from hetero_imb.report.predictions import with_node_ids
     from hetero_imb.training.runner import prepare_data
 
-    return prepare_data(with_node_ids(data), split=config.split, seed=config.seed)
+    # raw features: predict applies the run's own per-type scaling
+    return prepare_data(with_node_ids(data), split=config.split, seed=config.seed,
+                        standardize=False)
 
 
 # ------------------------------------------------------------------ effect
