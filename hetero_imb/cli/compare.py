@@ -6,11 +6,13 @@ a folder holding ``results.json`` is finished and is never run again, so a grid 
 was interrupted (Ctrl-C, a killed process) and started again with the same arguments
 runs only what is missing. A run that fails is recorded (``OUT/runs/<key>/error.json``)
 and the grid goes on. The summary files are written atomically from the run folders.
+``--jobs N`` runs N runs at once in worker processes (see
+:mod:`hetero_imb.training.parallel`); the summary is the same for any N.
 
 Example:
     python -m hetero_imb.compare --config configs/facebook_case_study.yaml --out runs/fb
     python -m hetero_imb.compare --dataset freebase --models mlp,rgcn --losses ce,focal \\
-        --seeds 0,1,2 --imbalance step:10 --imbalance-mode mask --out runs/fb-grid
+        --seeds 0,1,2 --imbalance step:10 --imbalance-mode mask --out runs/fb-grid --jobs 2
 """
 
 from __future__ import annotations
@@ -89,11 +91,7 @@ def run_grid(
                disable=not progress_enabled(progress))
     try:
         if jobs == 1:
-            set_threads(threads)
-            for spec, folder in todo:
-                bar.set_postfix_str(spec.key[:60])
-                write(_run_one(spec, folder))
-                bar.update()
+            _run_here(todo, threads, write, bar)
         else:
             for (spec, folder), line, err in imap_unordered(_run_job, todo, jobs=jobs, threads=threads):
                 write(line if err is None else _record_failure(spec, folder, err))
@@ -102,6 +100,21 @@ def run_grid(
         bar.close()
     summarise(out, specs, plots=plots)
     return out
+
+
+def _run_here(todo: list[tuple[RunSpec, Path]], threads: int | None, write: Any, bar: Any) -> None:
+    """The runs one by one in this process, with ``threads`` torch threads meanwhile."""
+    import torch
+
+    before = torch.get_num_threads()
+    set_threads(threads)
+    try:
+        for spec, folder in todo:
+            bar.set_postfix_str(spec.key[:60])
+            write(_run_one(spec, folder))
+            bar.update()
+    finally:
+        torch.set_num_threads(before)
 
 
 def _check_same_config(folder: Path, spec: RunSpec) -> None:
