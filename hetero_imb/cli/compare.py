@@ -6,11 +6,13 @@ a folder holding ``results.json`` is finished and is never run again, so a grid 
 was interrupted (Ctrl-C, a killed process) and started again with the same arguments
 runs only what is missing. A run that fails is recorded (``OUT/runs/<key>/error.json``)
 and the grid goes on. The summary files are written atomically from the run folders.
+``--jobs N`` runs N runs at once in worker processes (see
+:mod:`hetero_imb.training.parallel`); the summary is the same for any N.
 
 Example:
     python -m hetero_imb.compare --config configs/facebook_case_study.yaml --out runs/fb
     python -m hetero_imb.compare --dataset freebase --models mlp,rgcn --losses ce,focal \\
-        --seeds 0,1,2 --imbalance step:10 --imbalance-mode mask --out runs/fb-grid
+        --seeds 0,1,2 --imbalance step:10 --imbalance-mode mask --out runs/fb-grid --jobs 2
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..report.summary import summarise
 from ..training import config as config_mod
 from ..training.engine import progress_enabled
 from ..training.grid import Grid, RunSpec
+from ..training.parallel import check_jobs, imap_unordered, set_threads
 from ..training.runner import run, validate_names
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ def run_grid(
     progress: bool | None = None,
     echo: Any = None,
     plots: bool = True,
+    jobs: int = 1,
+    threads: int | None = None,
 ) -> Path:
     """Run every missing cell of ``grid`` under ``out_dir`` and write the summaries.
 
@@ -55,10 +60,16 @@ def run_grid(
         progress: One progress bar over the grid (``None``: only on a terminal).
         echo: Called with one line per finished run (default: ``tqdm.write``).
         plots: Also draw the summary pictures.
+        jobs: Runs at once, each in its own worker process (1: one by one, in this
+            process). Every run is seeded by its own config, so the summary does not
+            depend on ``jobs``.
+        threads: Torch threads per run (``None``: torch's default with ``jobs=1``,
+            ``max(1, cores // jobs)`` per worker otherwise).
 
     Returns:
         The output folder.
     """
+    check_jobs(jobs)
     out = Path(out_dir)
     specs = list(grid.runs())
     for spec in specs:  # every name checked before the first run starts
@@ -69,17 +80,41 @@ def run_grid(
         shutil.rmtree(stale, ignore_errors=True)
     atomic_write_text(out / "grid.yaml", grid.to_yaml())
     write = echo or tqdm.write
-    bar = tqdm(specs, desc="grid", unit="run", disable=not progress_enabled(progress))
-    for spec in bar:
+    todo = []
+    for spec in specs:
         folder = runs_dir / spec.key
         if (folder / "results.json").is_file():
             _check_same_config(folder, spec)
-            continue
-        bar.set_postfix_str(spec.key[:60])
-        write(_run_one(spec, folder))
-    bar.close()
+        else:
+            todo.append((spec, folder))
+    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc="grid", unit="run",
+               disable=not progress_enabled(progress))
+    try:
+        if jobs == 1:
+            _run_here(todo, threads, write, bar)
+        else:
+            for (spec, folder), line, err in imap_unordered(_run_job, todo, jobs=jobs, threads=threads):
+                write(line if err is None else _record_failure(spec, folder, err))
+                bar.update()
+    finally:
+        bar.close()
     summarise(out, specs, plots=plots)
     return out
+
+
+def _run_here(todo: list[tuple[RunSpec, Path]], threads: int | None, write: Any, bar: Any) -> None:
+    """The runs one by one in this process, with ``threads`` torch threads meanwhile."""
+    import torch
+
+    before = torch.get_num_threads()
+    set_threads(threads)
+    try:
+        for spec, folder in todo:
+            bar.set_postfix_str(spec.key[:60])
+            write(_run_one(spec, folder))
+            bar.update()
+    finally:
+        torch.set_num_threads(before)
 
 
 def _check_same_config(folder: Path, spec: RunSpec) -> None:
@@ -104,18 +139,7 @@ def _run_one(spec: RunSpec, folder: Path) -> str:
     except KeyboardInterrupt:
         raise
     except Exception as err:  # recorded, the grid goes on
-        log.warning("run %s failed: %s", spec.key, err)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(
-            folder / "error.json",
-            {
-                "key": spec.key,
-                "error": f"{type(err).__name__}: {err}",
-                "traceback": traceback.format_exc(),
-                "config": spec.config.to_dict(),
-            },
-        )
-        return f"FAILED {spec.key}: {type(err).__name__}: {err}"
+        return _record_failure(spec, folder, err)
     save_run(result, folder)
     (folder / "error.json").unlink(missing_ok=True)
     test = result.metrics["test"]
@@ -123,6 +147,27 @@ def _run_one(spec: RunSpec, folder: Path) -> str:
         f"done {spec.key}: test macro-F1 {test['macro_f1']:.4f}, balanced acc "
         f"{test['balanced_accuracy']:.4f} ({time.perf_counter() - start:.1f}s)"
     )
+
+
+def _run_job(job: tuple[RunSpec, Path]) -> str:
+    """One run in a worker process (see :func:`hetero_imb.training.parallel.imap_unordered`)."""
+    return _run_one(*job)
+
+
+def _record_failure(spec: RunSpec, folder: Path, err: BaseException) -> str:
+    """Write ``error.json`` for a failed run; return the line to print."""
+    log.warning("run %s failed: %s", spec.key, err)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(
+        folder / "error.json",
+        {
+            "key": spec.key,
+            "error": f"{type(err).__name__}: {err}",
+            "traceback": "".join(traceback.format_exception(err)),
+            "config": spec.config.to_dict(),
+        },
+    )
+    return f"FAILED {spec.key}: {type(err).__name__}: {err}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="create the --root folder when it does not exist")
     parser.add_argument("--out", required=True, help="output folder (reuse it to resume)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="runs at once, in N worker processes (default 1); the summary "
+                        "does not depend on N")
+    parser.add_argument("--threads", type=int, metavar="T",
+                        help="torch threads per run (default: torch's own with --jobs 1, "
+                        "else max(1, cores // N))")
     add_plugin_argument(parser)
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
@@ -230,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         import_plugins(grid.base.plugins)  # a grid file's own 'plugins' list
         for spec in grid.runs():
             validate_names(spec.config)
+        check_jobs(args.jobs, "--jobs")
+        if args.threads is not None:
+            check_jobs(args.threads, "--threads")
         check_output_dir(args.out, resume=True)
         for root in sorted({s.config.root for s in grid.runs() if s.config.root is not None}):
             check_data_root(root, create=args.create_root)
@@ -237,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.fail(err)
     start = time.perf_counter()
     try:
-        out = run_grid(grid, args.out, progress=args.progress, plots=not args.no_plots)
+        out = run_grid(grid, args.out, progress=args.progress, plots=not args.no_plots,
+                       jobs=args.jobs, threads=args.threads)
     except KeyboardInterrupt:
         report(parser.prog, "interrupted: run the same command again to resume")
         return EXIT_INTERRUPTED

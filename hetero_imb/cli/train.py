@@ -25,6 +25,7 @@ from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
 from ..training import config as config_mod
 from ..training.callbacks import ProgressLines, TensorBoardLogger
+from ..training.parallel import check_jobs, set_threads
 from ..training.runner import run, validate_names
 from .common import add_component_arguments, component_params, parse_key_values
 from .errors import DATA_ERRORS, EXIT_INTERRUPTED, USAGE_ERRORS, Parser, exit_code, report
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-neighbors", metavar="K1,K2", help="neighbours per hop in mini-batch mode")
     parser.add_argument("--balanced-batches", action="store_true", default=None,
                         help="class-balanced seed sampling in mini-batch mode")
+    parser.add_argument("--threads", type=int, metavar="T",
+                        help="torch CPU threads (default: torch's own, one per core; 1 is often "
+                        "faster on a busy machine)")
     parser.add_argument("--root", metavar="DIR", help="data root (default: $HETERO_IMB_DATA or data/)")
     parser.add_argument("--create-root", action="store_true",
                         help="create the --root folder when it does not exist (else an error)")
@@ -195,6 +199,8 @@ def _prepare(parser: Parser, args: argparse.Namespace) -> tuple[config_mod.RunCo
     """Config and run folder, every check done before any work; usage errors exit 2."""
     try:
         config = config_from_args(args)
+        if args.threads is not None:
+            set_threads(check_jobs(args.threads, "--threads"))
         out_dir = check_output_dir(args.out or default_out_dir(config), overwrite=args.overwrite)
         if config.root is not None:
             check_data_root(config.root, create=args.create_root)

