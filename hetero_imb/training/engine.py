@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ..data.graph import num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
+from ..report.metrics import macro_f1
 
 log = logging.getLogger(__name__)
 
@@ -92,46 +93,6 @@ class FitResult:
     def epochs(self) -> int:
         """Number of epochs actually run."""
         return len(self.history)
-
-
-def macro_f1(y_true: Tensor, pred: Tensor, n_classes: int) -> Tensor:
-    """Macro-F1 over the classes ``0..n_classes-1`` with torch ops, on ``pred``'s device.
-
-    The per-epoch validation score: no copy to the CPU, no sklearn. It equals
-    ``sklearn.metrics.f1_score(y_true, pred, labels=range(n_classes), average="macro",
-    zero_division=0)`` (a class absent from both ``y_true`` and ``pred`` scores 0, as
-    there); sklearn stays for the final report.
-
-    Args:
-        y_true: True classes ``[N]`` (int64).
-        pred: Predicted classes ``[N]`` (int64, same device).
-        n_classes: Number of classes averaged over.
-
-    Returns:
-        A 0-d float64 tensor on the inputs' device.
-
-    Example:
-        >>> round(float(macro_f1(torch.tensor([0, 0, 1, 2]), torch.tensor([0, 1, 1, 1]), 4)), 4)
-        0.2917
-    """
-    tp = torch.bincount(y_true[pred == y_true], minlength=n_classes)[:n_classes]
-    support = torch.bincount(y_true, minlength=n_classes)[:n_classes]
-    predicted = torch.bincount(pred, minlength=n_classes)[:n_classes]
-    denom = (support + predicted).double()
-    f1 = torch.where(denom > 0, 2.0 * tp.double() / denom.clamp_min(1.0), denom.new_zeros(()))
-    return _numpy_order_sum(f1) / n_classes
-
-
-def _numpy_order_sum(values: Tensor) -> Tensor:
-    """Sum in numpy's order (8 interleaved partial sums below 128 values), so that on
-    the CPU the score equals sklearn's to the last bit and early stopping decides alike."""
-    n = values.numel()
-    if n < 8 or n > 128:
-        return values.cumsum(0)[-1] if n < 8 else values.sum()
-    whole = n - n % 8
-    r = values[:whole].view(-1, 8).cumsum(0)[-1]  # lane j: values[j::8], in order
-    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-    return torch.cat([total.view(1), values[whole:]]).cumsum(0)[-1]
 
 
 class EarlyStopping:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score
 
-from hetero_imb.training.engine import macro_f1
+from hetero_imb.report.metrics import macro_f1
 
 
 def _sklearn(y, pred, k):
