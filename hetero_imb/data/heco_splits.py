@@ -22,7 +22,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from .datasets import DATASETS
-from .datasets.base import DatasetFileError, RawFile
+from .datasets.base import DatasetFileError, RawFile, read_int_npy
 from .graph import labels, target_type
 from .splits import _with_masks
 
@@ -88,15 +88,7 @@ def heco_split_files(
 
 
 def _read_ids(path: Path, num_nodes: int) -> torch.Tensor:
-    try:
-        ids = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise DatasetFileError(f"split file {path}: not a readable .npy array ({err})") from err
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
-        raise DatasetFileError(
-            f"split file {path}: expected a 1-D integer array of node ids, got dtype "
-            f"{ids.dtype} and shape {tuple(ids.shape)}"
-        )
+    ids = read_int_npy(path, f"node ids (split file {path})")
     if len(ids) and (ids.min() < 0 or ids.max() >= num_nodes):
         raise DatasetFileError(
             f"split file {path}: node ids must be in 0..{num_nodes - 1}, found "

@@ -183,11 +183,3 @@ def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
             f"results are in {staging}"
         ) from err
     return out
-
-
-def load_run(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """Read ``results.json`` of a finished run folder."""
-    path = Path(run_dir) / "results.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: not a finished run folder")
-    return json.loads(path.read_text(encoding="utf-8"))

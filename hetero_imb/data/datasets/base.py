@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pooch
 import torch
 from torch_geometric.data import HeteroData
@@ -262,3 +263,30 @@ def load_processed(
     except OSError as err:  # read-only data roots still load, just uncached
         log.warning("could not write cache %s (%s)", cache_path, err)
     return data
+
+
+def read_int_npy(path: str | os.PathLike, what: str, *, whole_floats: bool = False) -> np.ndarray:
+    """A 1-D integer ``.npy`` array (labels, node ids) as ``int64``.
+
+    Args:
+        path: The file.
+        what: What the entries are, for messages (e.g. ``"labels"``, ``"node ids"``).
+        whole_floats: Also accept a float array of whole numbers (ACM's ``labels.npy``).
+
+    Raises:
+        DatasetFileError: unreadable, not 1-D, not integral; the message names the file.
+    """
+    path = Path(path)
+    try:
+        values = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise DatasetFileError(f"{path.name}: not a readable .npy array ({err})") from err
+    floats = whole_floats and np.issubdtype(values.dtype, np.floating)
+    if values.ndim != 1 or not (np.issubdtype(values.dtype, np.integer) or floats):
+        raise DatasetFileError(
+            f"{path.name}: expected a 1-D integer array of {what}, got dtype {values.dtype} "
+            f"and shape {tuple(values.shape)}"
+        )
+    if floats and not np.all(np.mod(values, 1) == 0):
+        raise DatasetFileError(f"{path.name}: float {what} must be whole numbers")
+    return values.astype(np.int64)

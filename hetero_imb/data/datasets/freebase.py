@@ -29,7 +29,7 @@ from torch_geometric.data import HeteroData
 
 from ...params import unknown_param_error
 from . import DATASETS
-from .base import DatasetFileError, DatasetLoader, RawFile
+from .base import DatasetFileError, DatasetLoader, RawFile, read_int_npy
 
 log = logging.getLogger(__name__)
 
@@ -158,15 +158,7 @@ def read_labels_npy(path: str | Path) -> np.ndarray:
         DatasetFileError: the file is not a 1-D non-negative integer array.
     """
     path = Path(path)
-    try:
-        labels = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise DatasetFileError(f"{path.name}: not a readable .npy array ({err})") from err
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise DatasetFileError(
-            f"{path.name}: expected a 1-D integer array of labels, got dtype {labels.dtype} "
-            f"and shape {tuple(labels.shape)}"
-        )
+    labels = read_int_npy(path, "labels")
     if len(labels) and labels.min() < 0:
         bad = int(np.flatnonzero(labels < 0)[0])
         raise DatasetFileError(f"{path.name}: label of movie {bad} is {labels[bad]}, expected >= 0")

@@ -39,7 +39,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from . import DATASETS
-from .base import DatasetFileError, DatasetLoader, RawFile
+from .base import DatasetFileError, DatasetLoader, RawFile, read_int_npy
 from .facebook import sparse_tensor
 from .freebase import read_id_pairs, reject_options, unique_edges
 
@@ -71,21 +71,10 @@ def read_labels(path: str | Path) -> np.ndarray:
         DatasetFileError: unreadable, not 1-D, negative or non-integral labels.
     """
     path = Path(path)
-    try:
-        labels = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise DatasetFileError(f"{path.name}: not a readable .npy array ({err})") from err
-    numeric = np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
-    if labels.ndim != 1 or not numeric:
-        raise DatasetFileError(
-            f"{path.name}: expected a 1-D array of class ids, got dtype {labels.dtype} and "
-            f"shape {tuple(labels.shape)}"
-        )
-    if np.issubdtype(labels.dtype, np.floating) and not np.all(np.mod(labels, 1) == 0):
-        raise DatasetFileError(f"{path.name}: float labels must be whole numbers")
+    labels = read_int_npy(path, "labels", whole_floats=True)
     if len(labels) and labels.min() < 0:
         raise DatasetFileError(f"{path.name}: labels must be >= 0, found {labels.min()}")
-    return labels.astype(np.int64)
+    return labels
 
 
 def read_features(path: str | Path, rows: int | None = None) -> torch.Tensor:
