@@ -5,7 +5,9 @@ A graph is a PyTorch Geometric :class:`~torch_geometric.data.HeteroData` with
 * graph-level attributes ``target_node_type`` (str), ``class_names`` (list of str) and
   ``metapaths`` (list of meta-paths, each a list of edge types that starts and ends
   at the target type);
-* ``data[target].y``: long labels, ``-1`` for unlabelled nodes;
+* ``data[target].y``: long labels, ``-1`` for unlabelled nodes (single-label); or, for a
+  multi-label task, a float ``[N, C]`` multi-hot matrix of 0/1 whose unlabelled rows are
+  all ``-1`` (see :func:`is_multilabel` and :func:`labelled_mask`);
 * ``data[t].x`` only where a node type has real features (featureless types carry
   ``num_nodes`` alone, so models use learnable embeddings);
 * every relation also present in reverse (``rev_<relation>``), or symmetric;
@@ -58,6 +60,34 @@ def target_type(data: HeteroData) -> str:
 def labels(data: HeteroData) -> Tensor:
     """Labels of the target nodes (long, ``-1`` = unlabelled)."""
     return data[target_type(data)].y
+
+
+def is_multilabel(data: HeteroData) -> bool:
+    """Whether the target labels are multi-hot rows ``[N, C]`` rather than class indices ``[N]``.
+
+    Example:
+        >>> from torch_geometric.data import HeteroData
+        >>> g = HeteroData(target_node_type="movie")
+        >>> g["movie"].y = torch.tensor([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+        >>> is_multilabel(g)
+        True
+    """
+    return labels(data).dim() == 2
+
+
+def labelled_mask(y: Tensor) -> Tensor:
+    """Boolean ``[N]`` mask of labelled nodes, for class indices (``y >= 0``) or multi-hot
+    rows (every entry ``>= 0``; an unlabelled row is all ``-1``).
+
+    Example:
+        >>> labelled_mask(torch.tensor([2, -1, 0])).tolist()
+        [True, False, True]
+        >>> labelled_mask(torch.tensor([[1.0, 0.0], [-1.0, -1.0]])).tolist()
+        [True, False]
+    """
+    if y.dim() == 2:
+        return (y >= 0).all(dim=1)
+    return y >= 0
 
 
 def class_names(data: HeteroData) -> list[str]:
