@@ -3,6 +3,7 @@
 Example:
     python -m hetero_imb.train --dataset freebase --model rgcn --loss focal
     python -m hetero_imb.train --config configs/facebook_case_study.yaml --model gcn
+    torchrun --nproc-per-node 2 -m hetero_imb.train --dataset facebook --batch-size 512
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..registry import import_plugins
 from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
 from ..training import config as config_mod
+from ..training import distributed
 from ..training.callbacks import ProgressLines, TensorBoardLogger
 from ..training.parallel import check_jobs, set_threads
 from ..training.runner import run, validate_names
@@ -236,12 +238,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config, out_dir = _prepare(parser, args)
     try:
-        callbacks = run_callbacks(args, config, out_dir)
+        context = distributed.init_from_env(config.device)  # under torchrun: join the group
+    except (RuntimeError, ValueError) as err:
+        report(parser.prog, f"torch.distributed: {err}")
+        return 1
+    main_rank = context is None or context.is_main  # only rank 0 reports and writes
+    try:
+        callbacks = run_callbacks(args, config, out_dir) if main_rank else []
     except ImportError as err:
         parser.fail(err)
     try:
         result = run(config, progress=args.progress, callbacks=callbacks)
-        save_run(result, out_dir)
+        if main_rank:
+            save_run(result, out_dir)
     except KeyboardInterrupt:
         report(parser.prog, "interrupted; nothing was saved")
         return EXIT_INTERRUPTED
@@ -251,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for callback in callbacks:
             getattr(callback, "close", lambda: None)()
+        distributed.shutdown(context)
+    if not main_rank:
+        return 0
     if args.quiet:
         test = result.metrics["test"]
         print(

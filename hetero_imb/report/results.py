@@ -93,6 +93,8 @@ class RunResult:
             "sampler": cfg.sampler,
             "sampler_params": cfg.sampler_params,
             "seed": cfg.seed,
+            "world_size": cfg.world_size,
+            "backend": cfg.backend,
             "imbalance": self.imbalance,
             "split": self.split,
             "features": self.features,

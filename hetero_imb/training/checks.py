@@ -24,6 +24,7 @@ from torch_geometric.data import HeteroData
 
 from ..data.validate import validate_graph
 from .config import RunConfig
+from .distributed import world_size_from_env
 
 __all__ = ["ConfigError", "check_config", "check_config_for_graph"]
 
@@ -118,6 +119,12 @@ def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
         raise ConfigError(f"seed must be an integer below 2**63, got {config.seed!r}")
     if config.batch_size is not None:
         _int_at_least("batch_size", config.batch_size, 1)
+    _int_at_least("world_size", config.world_size, 1)
+    if config.batch_size is None and world_size_from_env() > 1:
+        raise ConfigError(
+            f"batch_size must be set under torchrun (world size {world_size_from_env()}): "
+            "full-batch training is not data-parallel; pass --batch-size B"
+        )
     neighbors = config.num_neighbors
     if not isinstance(neighbors, list | tuple) or not neighbors or not all(
         _is_int(k) and (k >= 1 or k == -1) for k in neighbors

@@ -48,6 +48,10 @@ class RunConfig:
             :mod:`hetero_imb.training.decision`), reported beside the untuned metrics.
         plugins: Modules imported before the run (and before a saved run is loaded)
             that register custom components.
+        world_size, backend: Recorded, not chosen: the number of processes that trained
+            the run (torchrun's ``WORLD_SIZE``, 1 without torchrun) and their
+            torch.distributed backend (``None`` without a process group); a run sets
+            them (see :mod:`hetero_imb.training.distributed`).
     """
 
     dataset: str = "freebase"
@@ -74,6 +78,8 @@ class RunConfig:
     root: str | None = None
     tune_decision: str = "none"
     plugins: list[str] = field(default_factory=list)
+    world_size: int = 1
+    backend: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict (for YAML/JSON)."""

@@ -25,6 +25,7 @@ from ..data.graph import num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from ..report.metrics import macro_f1
+from . import distributed
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,10 @@ class _Trainer:
 
     def __init__(self, model: NodeClassifier, data: HeteroData, loss: nn.Module,
                  sampler: Any | None, *, lr: float, weight_decay: float,
-                 dev: torch.device, seed: int, augmenter: Any | None = None) -> None:
-        self.gen = torch.Generator().manual_seed(seed)
+                 dev: torch.device, seed: int, augmenter: Any | None = None,
+                 context: distributed.DistributedContext | None = None) -> None:
+        self.context = context  # torch.distributed group (see training/distributed.py)
+        self.gen = torch.Generator().manual_seed(seed + (context.rank if context else 0))
         self.target = target_type(data)
         self.n_classes = num_classes(data)
         y = data[self.target].y
@@ -184,6 +187,7 @@ class _Trainer:
         self.y = y.to(dev)
         self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
         self.loader: Any = None
+        self.forward: nn.Module = distributed.TrainStep(self.model, sampler, self.gen)
 
     def use_minibatches(self, data: HeteroData, batch_size: int, num_neighbors: Sequence[int],
                         balanced: bool, seed: int) -> None:
@@ -204,13 +208,21 @@ class _Trainer:
             data, input_nodes=self.train_idx, num_neighbors=list(num_neighbors),
             batch_size=batch_size, shuffle=True, seed=seed, balanced=balanced,
         )
+        if self.context is not None and self.context.world_size > 1:
+            self.loader = distributed.ShardedLoader(self.loader, self.context, seed)
+            self.forward = distributed.data_parallel(
+                self.forward, self.context, self.dev,
+                probe=self._batch_args(self.loader.probe().to(self.dev)))
 
-    def step(self, z: Tensor, rows_y: Tensor, index: Tensor) -> Tensor:
-        """One optimiser step on the embeddings ``z`` of the rows ``index``."""
-        weight = None
-        if self.sampler is not None:
-            z, rows_y, weight = self.sampler.resample(z, rows_y, index=index, generator=self.gen)
-        logits = self.model.classify(z)
+    def _batch_args(self, batch: HeteroData) -> tuple[Any, ...]:
+        """``step`` arguments of a sampled subgraph: its seed rows, labels, node ids."""
+        size = batch[self.target].batch_size
+        return batch, slice(0, size), batch[self.target].y[:size], batch[self.target].n_id[:size]
+
+    def step(self, graph: HeteroData, rows: Tensor | slice, rows_y: Tensor,
+             index: Tensor) -> Tensor:
+        """One optimiser step on the target rows ``rows`` of ``graph`` (node ids ``index``)."""
+        logits, z, rows_y, weight = self.forward(graph, rows, rows_y, index)
         extra = {"index": self._row_index(index, z.size(0))} if self.takes_index else {}
         value = self.loss(logits, rows_y, embeddings=z, sample_weight=weight, **extra)
         self.optimiser.zero_grad(set_to_none=True)
@@ -249,16 +261,10 @@ class _Trainer:
         self.model.train()
         if self.loader is None:
             graph = self.graph if self.augmenter is None else self.augmenter.augment(self.graph)
-            z = self.model.embed(graph)[self.train_idx.to(self.dev)]
-            losses = [self.step(z, self.y[self.train_idx], self.train_idx)]
+            losses = [self.step(graph, self.train_idx.to(self.dev), self.y[self.train_idx],
+                                self.train_idx)]
         else:
-            losses = []
-            for batch in self.loader:
-                batch = batch.to(self.dev)
-                size = batch[self.target].batch_size
-                z = self.model.embed(batch)[:size]
-                losses.append(self.step(z, batch[self.target].y[:size],
-                                        batch[self.target].n_id[:size]))
+            losses = [self.step(*self._batch_args(batch.to(self.dev))) for batch in self.loader]
         return float(torch.stack(losses).mean())
 
     @torch.no_grad()
@@ -335,20 +341,23 @@ def fit(
     """
     _check_fit_args(epochs, patience, batch_size)
     validate_graph(data, for_training=True)
-    dev = resolve_device(device)
-    torch.manual_seed(seed)
+    context = distributed.current()  # set when launched by torchrun
+    distributed.check_batch_size(batch_size, context)
+    dev = distributed.rank_device(resolve_device(device), context)
+    main = context is None or context.is_main
+    torch.manual_seed(seed + (context.rank if context else 0))  # dropout differs per rank
     start = time.perf_counter()
     data = model.encoder.preprocess(data)
     preprocess_seconds = time.perf_counter() - start
     trainer = _Trainer(model, data, loss, sampler, lr=lr, weight_decay=weight_decay,
-                       dev=dev, seed=seed, augmenter=augmenter)
+                       dev=dev, seed=seed, augmenter=augmenter, context=context)
     if batch_size is not None:
         trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
 
     history: list[dict[str, Any]] = []
     stopper = EarlyStopping(patience)
     bar = tqdm(range(1, epochs + 1), desc=f"train {type(model.encoder).__name__}",
-               disable=not progress_enabled(progress), leave=False)
+               disable=not (main and progress_enabled(progress)), leave=False)
     fit_start = time.perf_counter()
     for epoch in bar:
         epoch_start = time.perf_counter()
@@ -356,6 +365,7 @@ def fit(
         proba = trainer.predict()
         trainer.end_epoch(epoch, proba)
         val_f1 = trainer.val_macro_f1(proba)
+        train_loss, val_f1 = distributed.agree(train_loss, val_f1, context, dev)  # rank 0's
         if not np.isfinite(train_loss):
             raise FloatingPointError(
                 f"training loss became {train_loss} at epoch {epoch}; lower the learning rate"
@@ -363,7 +373,7 @@ def fit(
         history.append({"epoch": epoch, "loss": train_loss, "val_macro_f1": val_f1,
                         "seconds": time.perf_counter() - epoch_start})
         stopper.update(val_f1, epoch, trainer.model)
-        for callback in callbacks or ():
+        for callback in callbacks if main and callbacks else ():
             callback({**history[-1], "epochs": epochs, "best_epoch": stopper.best_epoch})
         bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
                         best=stopper.best_epoch)

@@ -44,6 +44,7 @@ from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .decision import parse_decision, tune_run
 from .diagnostics import collapse_warnings
+from .distributed import record as record_processes
 from .engine import fit
 
 log = logging.getLogger(__name__)
@@ -261,6 +262,7 @@ def run(
     """
     import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
+    config = record_processes(config)  # world_size, backend of a torchrun launch
     graph_source = "code" if data is not None else "dataset"
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
