@@ -185,6 +185,8 @@ class _Trainer:
         # a shallow copy moved to the device: the caller's graph stays where it was
         self.graph = copy.copy(data).to(dev)
         self.y = y.to(dev)
+        self.train_rows = self.train_idx.to(dev)  # once, not every epoch
+        self.train_y = self.y[self.train_rows]
         self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
         self.loader: Any = None
         self.forward: nn.Module = distributed.TrainStep(self.model, sampler, self.gen)
@@ -261,8 +263,7 @@ class _Trainer:
         self.model.train()
         if self.loader is None:
             graph = self.graph if self.augmenter is None else self.augmenter.augment(self.graph)
-            losses = [self.step(graph, self.train_idx.to(self.dev), self.y[self.train_idx],
-                                self.train_idx)]
+            losses = [self.step(graph, self.train_rows, self.train_y, self.train_idx)]
         else:
             losses = [self.step(*self._batch_args(batch.to(self.dev))) for batch in self.loader]
         return float(torch.stack(losses).mean())
@@ -375,8 +376,9 @@ def fit(
         stopper.update(val_f1, epoch, trainer.model)
         for callback in callbacks if main and callbacks else ():
             callback({**history[-1], "epochs": epochs, "best_epoch": stopper.best_epoch})
-        bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
-                        best=stopper.best_epoch)
+        if not bar.disable:  # formatting the postfix costs even when nothing is shown
+            bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
+                            best=stopper.best_epoch)
         if stopper.should_stop:
             log.info("early stopping at epoch %d (best %d)", epoch, stopper.best_epoch)
             break
