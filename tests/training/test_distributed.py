@@ -158,3 +158,20 @@ def test_the_loop_trains_on_its_share_under_a_process_group(monkeypatch):
     with pytest.raises(ValueError, match="batch_size must be set under torchrun"):
         engine.fit(model, data, loss=build_loss("ce", class_counts=[1, 1, 1, 1]), epochs=1,
                    device="cpu", progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_torchrun_on_gpus_uses_nccl(tmp_path):
+    """One process per GPU (up to 2), NCCL; the run folder records it."""
+    nproc = min(2, torch.cuda.device_count())
+    env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
+    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    args = [a if a != "cpu" else "auto" for a in SAME_STEPS]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           "--nproc-per-node", str(nproc), "-m", "hetero_imb.train", *args,
+           "--out", str(tmp_path / "gpu")]
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "gpu" / "results.json").read_text())
+    assert (result["world_size"], result["backend"]) == (nproc, "nccl")
