@@ -15,10 +15,9 @@ from hetero_imb import paths
 from hetero_imb.data.datasets import DatasetFileError, load
 from hetero_imb.data.datasets.hgb import HGBFreebaseLoader, build_hgb, parse_info, read_labels
 from hetero_imb.data.datasets.hgb_labels import read_label_rows
-from hetero_imb.data.graph import class_counts, is_multilabel
+from hetero_imb.data.graph import class_counts, is_multilabel, metapath_edge_index
 from hetero_imb.data.splits import official_split
 from hetero_imb.data.validate import validate_graph
-from hetero_imb.data.graph import metapath_edge_index
 
 TYPES = ["BOOK", "FILM", "MUSIC", "SPORTS", "PEOPLE", "LOCATION", "ORGANIZATION", "BUSINESS"]
 LINKS = [  # (id, start, end, meaning): a few of the 36, ids deliberately not contiguous
