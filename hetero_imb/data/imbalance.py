@@ -259,6 +259,8 @@ def make_imbalance(
         ratio = _check_ratio(ratio)
     target, y, names = _check_graph(data)
     pool, where = _pool(data, target, y, mode)
+    if y.dim() == 2:  # multi-label: counts are positives per label
+        where = f"positive {where}"
     before = class_counts(data, pool)
     if ratio is not None:
         requested = [int(n) for n in profile_fn(before, ratio)]

@@ -60,5 +60,5 @@ def test_rule_rarest_cap_first_and_protected_nodes():
 
 def test_requesting_more_than_available_is_an_error(multilabel):
     have = class_counts(multilabel)
-    with pytest.raises(ValueError, match=rf"class 'd' \(3\): requested {have[3] + 1} labelled nodes"):
+    with pytest.raises(ValueError, match=rf"class 'd' \(3\): requested {have[3] + 1} positive labelled"):
         make_imbalance(multilabel, counts={"d": have[3] + 1}, mode="drop")

@@ -213,11 +213,10 @@ def choose_labels(movies: pd.DataFrame, labels: str = "hgb", min_count: int = 50
     counts = genre_counts(movies)
     chosen = sorted(g for g, n in counts.items() if n >= min_count)
     if len(chosen) < 2:
-        most = max(counts.values(), default=0)
+        second = sorted(counts.values())[-2] if len(counts) > 1 else 0
         raise ParamError(
-            f"dataset 'imdb': min_count must leave at least 2 genres (the second most "
-            f"frequent has {sorted(counts.values())[-2] if len(counts) > 1 else 0} movies, "
-            f"the most frequent {most}), got {min_count}"
+            f"dataset 'imdb': min_count must be at most {second} (the count of the second "
+            f"most frequent genre; a label set needs 2 genres), got {min_count}"
         )
     return chosen
 

@@ -159,7 +159,8 @@ def test_options_are_declared_and_checked(tmp_path):
     with pytest.raises(ParamError, match=r"^dataset 'imdb': labels must be one of"):
         load("imdb", root=tmp_path, labels="five")
     assert ImdbLoader(min_count=10).cache_options() == {"labels": "hgb"}  # ignored with hgb
-    with pytest.raises(ParamError, match=r"min_count must leave at least 2 genres .* got 2600"):
+    too_many = r"min_count must be at most 1848 \(the count of the second most frequent genre"
+    with pytest.raises(ParamError, match=too_many + r"; a label set needs 2 genres\), got 2600"):
         build_imdb(_mirror_csv(), labels="all", min_count=2600)
 
 
