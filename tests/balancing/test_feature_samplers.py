@@ -187,3 +187,57 @@ def test_mlp_with_a_feature_sampler_refuses_an_augmenter():
     config = RunConfig(dataset="toy", model="mlp", sampler="smote", augmenter="bat", epochs=2)
     with pytest.raises(ValueError, match="augmenter must be 'none', got 'bat'"):
         run(config, data=_learnable_graph())
+
+
+CLI_FAST = ["--dataset", "synthetic", "--epochs", "2", "--no-progress", "--hidden", "8"]
+
+
+@pytest.mark.parametrize("model", ["mlp", "xgboost"])
+def test_cli_trains_a_feature_baseline_with_smote(tmp_path, model):
+    from hetero_imb.cli.train import main
+
+    out = tmp_path / "run"
+    extra = ["--model-param", "n_estimators=5"] if model == "xgboost" else []
+    code = main([*CLI_FAST, "--model", model, *extra, "--sampler", "smote",
+                 "--sampler-param", "k_neighbors=2", "--out", str(out)])
+    assert code == 0 and (out / "results.json").is_file()
+
+
+def test_cli_refuses_smote_for_a_graph_model_before_any_work(tmp_path, capsys):
+    from hetero_imb.cli.train import main
+
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit) as exc:
+        main([*CLI_FAST, "--model", "rgcn", "--sampler", "smote", "--out", str(out)])
+    assert exc.value.code == 2
+    assert "model 'rgcn' cannot take sampler 'smote'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_small_class_is_a_data_error(tmp_path, capsys):
+    from hetero_imb.cli.train import main
+
+    out = tmp_path / "x"
+    code = main([*CLI_FAST, "--model", "xgboost", "--model-param", "n_estimators=5",
+                 "--imbalance", "counts:100,50,20,5", "--sampler", "adasyn", "--out", str(out)])
+    assert code == 1
+    assert "k_neighbors must be below the training rows" in capsys.readouterr().err
+
+
+def test_resampled_graph_on_a_multilabel_graph():
+    gen = torch.Generator().manual_seed(0)
+    sets = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = sets[torch.tensor([0] * 30 + [1] * 8 + [2] * 6)]
+    y = torch.cat([y, torch.full((4, 2), -1.0)])  # 4 unlabelled rows
+    data = HeteroData()
+    data["movie"].x = torch.randn(48, 3, generator=gen)
+    data["movie"].y = y
+    data["movie"].train_mask = torch.ones(48, dtype=torch.bool)
+    data["movie"].val_mask = data["movie"].test_mask = torch.zeros(48, dtype=torch.bool)
+    data.target_node_type, data.class_names = "movie", ["drama", "comedy"]
+    graph = resampled_graph(data, data["movie"].x, SAMPLERS.get("smote")(k_neighbors=3), seed=0)
+    store = graph["movie"]
+    assert store.num_nodes == 48 + 22 + 24 and torch.equal(store.y[:48], y)
+    new = store.y[48:]
+    assert ((new == sets[1]).all(1) | (new == sets[2]).all(1)).all()
+    assert store.train_mask.all()  # unlabelled rows keep their mask, never re-sampled

@@ -359,9 +359,9 @@ def resampled_graph(data: HeteroData, x: Tensor, sampler: FeatureRowSampler, *,
     store.x = new_x
     store.num_nodes = int(new_x.size(0))
     store.y = torch.cat([y, torch.as_tensor(rows.new_y, dtype=y.dtype)])
-    train = train.clone()
-    train[index[torch.as_tensor(~rows.kept)]] = False
-    store.train_mask = torch.cat([train, torch.ones(k, dtype=torch.bool)])
+    train_mask = split_mask(data, "train").clone()
+    train_mask[index[torch.as_tensor(~rows.kept)]] = False
+    store.train_mask = torch.cat([train_mask, torch.ones(k, dtype=torch.bool)])
     for split in ("val", "test"):
         mask = split_mask(data, split)
         store[f"{split}_mask"] = torch.cat([mask, torch.zeros(k, dtype=torch.bool)])
