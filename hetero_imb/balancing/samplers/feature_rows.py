@@ -175,6 +175,9 @@ class FeatureRowSampler:
         multilabel = y.ndim == 2
         if len(y) != x.shape[0]:
             raise ValueError(f"{self.owner}: x has {x.shape[0]} rows but y has {len(y)} labels")
+        if (y.ndim == 1 and (y < 0).any()) or (multilabel and not np.isin(y, (0, 1)).all()):
+            raise ValueError(f"{self.owner}: y must hold class ids >= 0 or 0/1 multi-hot rows "
+                             "of labelled rows only, got values outside that")
         if multilabel:
             sets, codes = np.unique(y.astype(np.int8), axis=0, return_inverse=True)
             codes = codes.reshape(-1)
@@ -183,8 +186,7 @@ class FeatureRowSampler:
         targets = self._targets(codes, params, multilabel, names)
         n = len(codes)
         if not targets:
-            empty_x = x[:0]
-            return ResampledRows(np.ones(n, dtype=bool), empty_x, y[:0], x, y)
+            return ResampledRows(np.ones(n, dtype=bool), x[:0], y[:0], x, y)
         x_fit, mean, std = _scaled(x)
         estimator = self._estimator(targets, params["k_neighbors"], int(seed))
         try:
@@ -232,8 +234,8 @@ class FeatureRowSampler:
                     "oversample-random or none")
             raise FeatureSamplerError(
                 f"{self.owner}: k_neighbors must be below the training rows of every class it "
-                f"fills; class {name} has {counts[c]} training rows, k_neighbors={k} needs at least {k + 1} "
-                f"({hint})"
+                f"fills; class {name} has {counts[c]} training rows, k_neighbors={k} needs at "
+                f"least {k + 1} ({hint})"
             )
         if small:
             log.info("%s: %d label sets with at most %d rows kept as they are", self.owner,
