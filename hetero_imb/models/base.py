@@ -240,7 +240,7 @@ class ModelSpec:
                 raise ValueError(f"model {name!r} supports {what} {choices}, got {given!r}")
         from ..balancing.samplers import SAMPLERS
 
-        refusal = getattr(SAMPLERS.get(sampler, parameter="sampler"), "loop_refusal", "")
+        refusal = getattr(SAMPLERS.get(sampler), "loop_refusal", "") if sampler in SAMPLERS else ""
         if refusal and not self.resamples_features:
             takers = [n for n in MODELS.names() if MODELS.get(n).resamples_features]
             raise ValueError(f"model {name!r} cannot take sampler {sampler!r}: {refusal}; "
