@@ -21,8 +21,11 @@ SMALL = {"hidden": 8}
 MODEL_EXTRA = {"metapath2vec": {"embedding_epochs": 1, "walks_per_node": 1, "cache": False}}
 
 
-@pytest.mark.parametrize("sampler", SAMPLERS.names())
-@pytest.mark.parametrize("loss", LOSSES.names())
+# single-label components here; the multi-label ones: tests/training/test_multilabel_training.py
+@pytest.mark.parametrize("sampler", [n for n in SAMPLERS.names()
+                                     if getattr(SAMPLERS.get(n), "multilabel", False) is not True])
+@pytest.mark.parametrize("loss", [n for n in LOSSES.names()
+                                  if not getattr(LOSSES.get(n), "multilabel", False)])
 @pytest.mark.parametrize("model", NEURAL)
 def test_loss_sampler_model_trains(toy_split_featureless, model, loss, sampler):
     data = toy_split_featureless
