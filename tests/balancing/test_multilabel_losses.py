@@ -124,6 +124,15 @@ def test_bad_inputs_give_one_line_errors():
         build_multilabel_loss("focal", class_counts=[3, 1], num_samples=4)
 
 
+def test_rows_without_any_label_and_extreme_logits_stay_finite():
+    x = torch.tensor([[30.0, -30.0, 0.0], [-30.0, 30.0, 5.0]], requires_grad=True)
+    y = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 1.0]])  # row 0 carries no label
+    for name, _, _ in CASES:
+        value = build_multilabel_loss(name, class_counts=COUNTS, num_samples=N)(x, y)
+        (grad,) = torch.autograd.grad(value, x)
+        assert torch.isfinite(value) and torch.isfinite(grad).all(), name
+
+
 def test_empty_batch_and_registry_entries():
     for name, _, _ in CASES:
         assert name in LOSSES
