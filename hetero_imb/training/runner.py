@@ -277,8 +277,8 @@ def run(
     graph_source = "code" if data is not None else "dataset"
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
-    config = resolve_task(config, data)  # on multi-label data the default loss ce means bce
     check_config_for_graph(config, data)  # the validation gate, before any work on data
+    config = resolve_task(config, data)  # on multi-label data the default loss ce means bce
     check_task(config, data)
     data = prepare_data(
         with_node_ids(data), imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,

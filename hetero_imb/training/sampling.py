@@ -50,6 +50,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from ..data.graph import EdgeType, select_rows, target_type
+from .multilabel import seed_weights
 
 
 def _check_num_neighbors(num_neighbors: Sequence[int]) -> list[int]:
@@ -304,9 +305,7 @@ class HeteroNeighborLoader:
             replacement, node ``i`` with probability proportional to
             ``1 / count(class of i)`` among the input nodes (drawn as a uniform class,
             then a uniform node of it), like PyG's ``ImbalancedSampler``. Needs labels
-            ``>= 0`` on every input node. Multi-hot labels ``[N, C]``: node ``i`` with
-            probability proportional to ``mean_{c in y_i} 1 / n_c``
-            (:func:`hetero_imb.training.multilabel.seed_weights`).
+            ``>= 0`` on every input node (multi-hot labels: see ``multilabel.seed_weights``).
 
     ``len(loader)`` is the number of batches per epoch, ``ceil(n / batch_size)``.
 
@@ -364,9 +363,7 @@ class HeteroNeighborLoader:
             if y is None:
                 raise ValueError(f"balanced=True needs labels 'y' on node type {target!r}")
             y = y.cpu()[nodes]
-            if y.dim() == 2:  # multi-label: seeds by inverse label frequency (training/multilabel.py)
-                from .multilabel import seed_weights
-
+            if y.dim() == 2:  # multi-label: seeds by inverse label frequency
                 self._seed_weights = seed_weights(y)
             elif bool((y < 0).any()):
                 raise ValueError(

@@ -78,6 +78,8 @@ def test_thresholds_tuned_on_validation_and_applied(multilabel_graph, tmp_path):
     assert torch.allclose(proba, result.proba, atol=1e-5)
     pred = model.predict(multilabel_graph)
     assert torch.equal(pred, (proba >= torch.tensor(decision["thresholds"])).long())
+    assert torch.equal(result.predictions(), (result.proba >= torch.tensor(
+        decision["thresholds"])).long())
     frame = model.predictions(multilabel_graph)
     assert list(frame.columns[-4:]) == ["proba_drama", "proba_comedy", "proba_action", "proba_rare"]
 
