@@ -96,7 +96,8 @@ def markdown_table(agg: pd.DataFrame, frame: pd.DataFrame) -> str:
     if agg.empty:
         return "_no finished runs_\n"
     recall_cols = [c[: -len("_mean")] for c in agg.columns if c.startswith("recall[") and c.endswith("_mean")]
-    cols = MD_COLUMNS + [c for c in MD_MULTILABEL if f"{c}_mean" in agg.columns] + recall_cols
+    multilabel = "samples_f1_mean" in agg.columns
+    cols = MD_COLUMNS + (MD_MULTILABEL if multilabel else []) + recall_cols
     header = ["model", "loss", "sampler", "runs"] + [c.replace("_", " ") for c in cols] + ["fit s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     best = {c: agg[f"{c}_mean"].min() if c in LOWER_IS_BETTER else agg[f"{c}_mean"].max()

@@ -294,8 +294,9 @@ def build_multilabel_loss(name: str, *, class_counts: Sequence[int], num_samples
     """:func:`~hetero_imb.balancing.losses.build_loss` for a multi-label loss, with ``N``.
 
     Example:
-        >>> build_multilabel_loss("weighted-bce", class_counts=[1, 3], num_samples=4).pos_weight
-        tensor([3.0000, 0.3333])
+        >>> loss = build_multilabel_loss("weighted-bce", class_counts=[1, 3], num_samples=4)
+        >>> [round(w, 4) for w in loss.pos_weight.tolist()]
+        [3.0, 0.3333]
     """
     cls = LOSSES.get(name, parameter="--loss")
     if not getattr(cls, "multilabel", False):
