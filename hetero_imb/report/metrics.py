@@ -56,6 +56,7 @@ HEADLINE = (
 MULTILABEL_HEADLINE = (
     ("samples_f1", "samples F1"),
     ("hamming_loss", "Hamming loss"),
+    ("rare_quarter_macro_f1", "rare-1/4 macro F1"),
 )
 
 

@@ -24,7 +24,7 @@ from .metrics import MULTILABEL_HEADLINE
 HEADLINE = [key for key, _ in METRIC_HEADLINE + MULTILABEL_HEADLINE]
 MD_COLUMNS = ["accuracy", "balanced_accuracy", "macro_f1", "g_mean", "auprc_macro"]
 #: Extra columns of summary.md when the runs are multi-label.
-MD_MULTILABEL = ["micro_f1", "samples_f1", "hamming_loss"]
+MD_MULTILABEL = ["micro_f1", "samples_f1", "hamming_loss", "rare_quarter_macro_f1"]
 #: Columns whose best value is the smallest.
 LOWER_IS_BETTER = {"hamming_loss"}
 #: Per-label columns of summary.csv for multi-label runs (recall is there for every run).

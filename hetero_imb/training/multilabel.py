@@ -38,6 +38,7 @@ __all__ = [
     "label_counts",
     "label_counts_by_split",
     "multilabel_collapse_warnings",
+    "rarest_quarter",
     "resolve_task",
     "seed_weights",
 ]
@@ -174,6 +175,19 @@ def multilabel_collapse_warnings(proba: Tensor, y: Tensor, mask: Tensor,
     return out
 
 
+def rarest_quarter(train_counts: list[int], names: list[str]) -> list[str]:
+    """The ``ceil(C / 4)`` labels with the fewest training positives (ties: label order).
+
+    Their mean F1 is reported as ``rare_quarter_macro_f1``.
+
+    Example:
+        >>> rarest_quarter([50, 3, 20, 7, 9], ["a", "b", "c", "d", "e"])
+        ['b', 'd']
+    """
+    order = sorted(range(len(names)), key=lambda k: (train_counts[k], k))
+    return [names[k] for k in order[: -(-len(names) // 4)]]
+
+
 def evaluate_multilabel(config: RunConfig, proba: Tensor, y: Tensor, masks: dict[str, Tensor],
                         names: list[str]) -> tuple[dict, dict | None, list[str]]:
     """Metrics per split, tuned thresholds (``config.tune_decision``) and collapse warnings."""
@@ -184,5 +198,9 @@ def evaluate_multilabel(config: RunConfig, proba: Tensor, y: Tensor, masks: dict
                for s in SPLITS}
     decision = tune_run_multilabel(config.tune_decision, proba.numpy(), y.numpy(),
                                    {s: m.numpy() for s, m in masks.items()}, names)
+    rare = rarest_quarter(label_counts(y, masks["train"]), names)
+    for split_metrics in [*metrics.values(), *((decision or {}).get("metrics") or {}).values()]:
+        f1 = [split_metrics["per_class"][n]["f1"] for n in rare]
+        split_metrics["rare_quarter_macro_f1"] = sum(f1) / len(f1)
     warnings = multilabel_collapse_warnings(proba, y, masks["val"] | masks["test"], names)
     return metrics, decision, warnings

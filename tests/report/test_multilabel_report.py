@@ -117,7 +117,8 @@ def test_compare_mini_grid_and_predict_cli(toy_dataset, tmp_path, capsys):
     frame = pd.read_csv(out / "summary.csv")
     assert len(frame) == 8 and (frame["status"] == "ok").all(), frame.get("error")
     for col in ["macro_f1", "micro_f1", "samples_f1", "hamming_loss", "g_mean",
-                "balanced_accuracy", "auprc_macro", "recall[rare]", "f1[rare]", "auprc[rare]"]:
+                "balanced_accuracy", "auprc_macro", "recall[rare]", "f1[rare]", "auprc[rare]",
+                "rare_quarter_macro_f1"]:
         assert col in frame.columns and frame[col].notna().all(), col
     md = (out / "summary.md").read_text()
     assert "samples f1" in md and "hamming loss" in md and "| mlp | asl | ml-ros | 2 |" in md

@@ -22,7 +22,8 @@ from hetero_imb.training.sampling import HeteroNeighborLoader
 BASE = dict(dataset="toy-multilabel", model="rgcn", split="given", epochs=80, patience=0,
             model_params={"hidden": 16, "lr": 0.03}, device="cpu")
 METRIC_KEYS = ["accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "samples_f1",
-               "weighted_f1", "hamming_loss", "g_mean", "auroc_macro", "auprc_macro"]
+               "weighted_f1", "hamming_loss", "g_mean", "auroc_macro", "auprc_macro",
+               "rare_quarter_macro_f1"]
 LABEL_KEYS = ["precision", "recall", "f1", "auprc", "balanced_accuracy", "g_mean", "support"]
 
 
@@ -38,6 +39,7 @@ def test_bce_learns_every_label_and_reports_every_metric(multilabel_graph, tmp_p
     for name in multilabel_graph.class_names:
         assert all(k in test["per_class"][name] for k in LABEL_KEYS)
     assert test["macro_f1"] > 0.45 and test["per_class"]["drama"]["f1"] > 0.7
+    assert test["rare_quarter_macro_f1"] == test["per_class"]["rare"]["f1"]  # 1 of 4 labels
     assert result.proba.shape == (240, 4) and float(result.proba.max()) <= 1.0
     assert result.class_counts["train"] == label_counts(
         multilabel_graph["movie"].y, multilabel_graph["movie"].train_mask)
