@@ -21,12 +21,15 @@ SMALL = {"hidden": 8}
 MODEL_EXTRA = {"metapath2vec": {"embedding_epochs": 1, "walks_per_node": 1, "cache": False}}
 
 
-# feature-row samplers (smote, ...) never enter the loop: tests/balancing/test_feature_samplers.py
-LOOP_SAMPLERS = [n for n in SAMPLERS.names() if SAMPLERS.get(n).rows == "embeddings"]
+# feature-row samplers (smote, ...) never enter the loop: tests/balancing/test_feature_samplers.py;
+# single-label components here, the multi-label ones: tests/training/test_multilabel_training.py
+LOOP_SAMPLERS = [n for n in SAMPLERS.names() if SAMPLERS.get(n).rows == "embeddings"
+                 and getattr(SAMPLERS.get(n), "multilabel", False) is not True]
 
 
 @pytest.mark.parametrize("sampler", LOOP_SAMPLERS)
-@pytest.mark.parametrize("loss", LOSSES.names())
+@pytest.mark.parametrize("loss", [n for n in LOSSES.names()
+                                  if not getattr(LOSSES.get(n), "multilabel", False)])
 @pytest.mark.parametrize("model", NEURAL)
 def test_loss_sampler_model_trains(toy_split_featureless, model, loss, sampler):
     data = toy_split_featureless

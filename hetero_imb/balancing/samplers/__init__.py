@@ -24,6 +24,9 @@ Entries:
   Graph Neural Networks", WSDM 2021): a synthetic row is a random point on the
   segment between a minority node and a same-class (meta-path) neighbour.
 
+* ``"ml-ros"`` (multi-label only): label-set-aware random oversampling (Charte et al.,
+  Neurocomputing 2015), see :mod:`.multilabel`.
+
 Per-class targets are computed on the rows given to ``resample`` (all training nodes
 in full-batch training, the batch's seed nodes in mini-batch training), with
 ``target = floor(target_ratio * count)`` of the reference class.
