@@ -100,26 +100,10 @@ def make_multilabel_graph(seed: int = 7, n: int = 240) -> HeteroData:
 
 
 @pytest.fixture
-def multilabel_graph(monkeypatch) -> HeteroData:
-    """:func:`make_multilabel_graph`; where data.validate does not yet accept multi-hot
-    labels (before the data side's support), its label checks are relaxed for them."""
-    from hetero_imb.data import validate as validate_mod
+def multilabel_graph() -> HeteroData:
+    """:func:`make_multilabel_graph`, checked by the validation gate."""
+    from hetero_imb.data.validate import validate_graph
 
     data = make_multilabel_graph()
-    try:
-        validate_mod.validate_graph(data, for_training=True)
-    except validate_mod.GraphValidationError:
-        label_check, mask_check = validate_mod._check_labels, validate_mod._check_training_masks
-
-        def check_labels(data, target, *args):
-            if data[target].get("y") is None or data[target].y.dim() != 2:
-                label_check(data, target, *args)
-
-        def check_masks(data, target):
-            if data[target].y.dim() != 2:
-                mask_check(data, target)
-
-        monkeypatch.setattr(validate_mod, "_check_labels", check_labels)
-        monkeypatch.setattr(validate_mod, "_check_training_masks", check_masks)
-        validate_mod.validate_graph(data, for_training=True)
+    validate_graph(data, for_training=True)
     return data
