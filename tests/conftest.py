@@ -53,3 +53,57 @@ def toy_split() -> HeteroData:
 def toy_split_featureless() -> HeteroData:
     """The featureless toy graph with stratified 60/20/20 masks."""
     return _random_masks(make_synthetic(seed=0, item_features=None))
+
+
+# --- multi-label (issue 16) ----------------------------------------------------------
+
+ML_LABELS = ["drama", "comedy", "action", "rare"]
+
+
+def make_multilabel_graph(seed: int = 7, n: int = 240) -> HeteroData:
+    """Movie/director/actor heterograph with 4 learnable labels and given 60/20/20 masks.
+
+    drama (about half): feature 0 > 0; comedy (about 30%): feature 1 > 0.5; action: the
+    movie's director is one of the first 8 (a neighbour type drives it); rare (about 6%):
+    feature 2 > 1.55. Ten movies are unlabelled (rows of -1). Every split holds every label.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=gen)
+    director = torch.randint(0, 40, (n,), generator=gen)
+    actors = torch.randint(0, 60, (n, 3), generator=gen)
+    y = torch.stack([x[:, 0] > 0, x[:, 1] > 0.5, director < 8, x[:, 2] > 1.55], dim=1).float()
+    y[torch.randperm(n, generator=gen)[:10]] = -1.0
+    data = HeteroData(target_node_type="movie", class_names=list(ML_LABELS))
+    data["movie"].x, data["movie"].y = x, y
+    data["director"].num_nodes, data["actor"].num_nodes = 40, 60
+    directs = torch.stack([torch.arange(n), director])
+    plays = torch.stack([torch.arange(n).repeat_interleave(3), actors.flatten()])
+    plays = torch.unique(plays, dim=1)
+    data["movie", "directed_by", "director"].edge_index = directs
+    data["director", "rev_directed_by", "movie"].edge_index = directs.flip(0)
+    data["movie", "stars", "actor"].edge_index = plays
+    data["actor", "rev_stars", "movie"].edge_index = plays.flip(0)
+    data.metapaths = [
+        [("movie", "directed_by", "director"), ("director", "rev_directed_by", "movie")],
+        [("movie", "stars", "actor"), ("actor", "rev_stars", "movie")],
+    ]
+    order = torch.randperm(n, generator=gen)
+    train, val, test = (torch.zeros(n, dtype=torch.bool) for _ in range(3))
+    train[order[: int(0.6 * n)]] = True
+    val[order[int(0.6 * n): int(0.8 * n)]] = True
+    test[order[int(0.8 * n):]] = True
+    store = data["movie"]
+    store.train_mask, store.val_mask, store.test_mask = train, val, test
+    for mask in (train, val, test):
+        assert bool((y[mask & (y >= 0).all(1)].sum(0) > 0).all()), "a split lacks a label"
+    return data
+
+
+@pytest.fixture
+def multilabel_graph() -> HeteroData:
+    """:func:`make_multilabel_graph`, checked by the validation gate."""
+    from hetero_imb.data.validate import validate_graph
+
+    data = make_multilabel_graph()
+    validate_graph(data, for_training=True)
+    return data

@@ -11,6 +11,9 @@
   :mod:`~.ldam` (``ldam``, optional DRW), :mod:`~.tam` (``tam``), :mod:`~.renode`
   (``renode``); :mod:`~.graph_loss` is their base (graph hooks of the training loop)
   and :mod:`~.topology` the target-node neighbourhood they read on heterographs;
+* multi-label (multi-hot ``y [N, C]``): the losses ``bce``, ``weighted-bce``,
+  ``focal-bce``, ``margin-bce``, ``asl``, ``db`` (:mod:`~.losses.multilabel`) and the
+  sampler ``ml-ros`` (:mod:`~.samplers.multilabel`), marked ``multilabel = True``;
 * :mod:`~hetero_imb.balancing.augmenters`: the ``AUGMENTERS`` registry (``none``,
   ``bat``) of methods that change the training graph, and :func:`register_augmenter`.
 

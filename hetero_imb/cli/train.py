@@ -186,11 +186,13 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     lines.append(format_report(test, result.class_names))
     if result.decision:
         tuned = result.decision["metrics"]["test"]
+        kind = "thresholds" if "thresholds" in result.decision else "offsets"  # multi-label
         offsets = ", ".join(f"{n} {b:+.3f}" for n, b in zip(result.class_names,
-                                                           result.decision["offsets"], strict=True))
+                                                           result.decision[kind], strict=True))
         lines += ["", f"TEST with tuned decisions ({result.decision['spec']}, on validation; "
-                  f"offsets {offsets}"
-                  + ("" if result.decision["reached"] else "; precision floor NOT reached, offsets 0")
+                  f"{kind} {offsets}"
+                  + ("" if result.decision["reached"] else
+                     f"; precision floor NOT reached, {kind} unchanged")
                   + ")", format_report(tuned, result.class_names)]
     lines.append("")
     lines.append(f"run folder: {out_dir}")

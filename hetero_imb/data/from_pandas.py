@@ -7,7 +7,10 @@ relations (see :mod:`hetero_imb.data.graph`; the shared rules are in
 node ``i`` of type ``t``, so that predictions can be mapped back to your records.
 
 Labels: integers (or booleans) are class indices; strings or categories are class
-names. NaN/None and ``-1`` (``"-1"``) mean unlabelled (``y = -1``).
+names. NaN/None and ``-1`` (``"-1"``) mean unlabelled (``y = -1``). Multi-label: a
+column of label sets (lists, tuples, sets; or strings split at ``label_sep``) gives
+multi-hot ``y`` ``[N, C]`` (float 0/1, unlabelled rows all ``-1``; an empty set is a
+labelled node without positives; see :mod:`hetero_imb.data.labels`).
 
 Features: types not listed in ``features`` use every numeric (or boolean) column
 except the id column and, on the target type, the label column; other columns are
@@ -36,6 +39,7 @@ from .assemble import (
     py_value,
 )
 from .graph import EdgeType
+from .labels import is_label_set, parse_multilabels
 
 __all__ = ["from_pandas"]
 
@@ -214,8 +218,9 @@ class _Tables:
             arr = df[cols].to_numpy(dtype=np.float64, na_value=np.nan) if cols else None
             self.xs[t] = None if arr is None else finite_float32(arr, t, cols, self.ids[t])
 
-    def labels(self, target: str, label: str, names: list[str] | None):
-        """Parsed labels of the target table's ``label`` column, and the class names."""
+    def labels(self, target: str, label: str, names: list[str] | None, sep: str | None = None):
+        """Parsed labels of the target table's ``label`` column, and the class names
+        (multi-hot when ``sep`` is given or the column holds label sets)."""
         table = self.nodes[target]
         if label not in table.columns:
             raise ValueError(
@@ -223,7 +228,10 @@ class _Tables:
                 f"{list(table.columns)} (pass label=<column>)"
             )
         where = f"label column {label!r} of node type {target!r}"
-        return parse_labels(table[label], names, where, self.ids[target])
+        column = table[label]
+        if sep is not None or any(is_label_set(v) for v in column.to_numpy(dtype=object)):
+            return parse_multilabels(column, names, where, self.ids[target], sep=sep)
+        return parse_labels(column, names, where, self.ids[target])
 
     def edges(self, edges: Mapping, src: str, dst: str) -> dict:
         """Edge type → (source positions, target positions)."""
@@ -267,6 +275,7 @@ def from_pandas(
     class_names: Sequence[str] | None = None,
     metapaths: Sequence[Sequence[EdgeType]] | None = None,
     add_reverse: bool = True,
+    label_sep: str | None = None,
 ) -> HeteroData:
     """Build a graph from one table per node type and one per relation.
 
@@ -293,6 +302,9 @@ def from_pandas(
         add_reverse: Add ``(dst, "rev_<rel>", src)`` for each relation between two
             types and make relations within one type symmetric (skipped for a relation
             whose transpose is already in ``edges``).
+        label_sep: Read the label column as multi-label strings split at this
+            separator (e.g. ``"|"`` for ``"Comedy|Drama"``). Columns of lists/sets are
+            multi-label without it.
 
     Returns:
         A validated graph; ``data.node_ids[t]`` lists the original id of each node.
@@ -312,6 +324,8 @@ def from_pandas(
         (['fraud', 'legit'], [1, 0, -1])
     """
     check_bool("add_reverse", add_reverse)
+    if label_sep is not None and (not isinstance(label_sep, str) or not label_sep):
+        raise TypeError(f"parameter 'label_sep' must be a non-empty string or None, got {label_sep!r}")
     node_types = _check_tables(nodes, edges, target)
     id_cols = _id_columns(node_id, node_types)
     chosen = _per_type("features", features, node_types)
@@ -321,7 +335,7 @@ def from_pandas(
     tables = _Tables(nodes, id_cols, chosen, target, label)
     y = None
     if label is not None:
-        y, names = tables.labels(target, label, names)
+        y, names = tables.labels(target, label, names, label_sep)
     num_nodes = {t: len(df) for t, df in nodes.items()}
     mapped = tables.edges(edges, src, dst)
     return assemble(

@@ -124,11 +124,24 @@ def has_split(data: HeteroData) -> bool:
 
 
 def class_counts(data: HeteroData, mask: Tensor | None = None) -> list[int]:
-    """Per-class number of labelled target nodes (within ``mask`` when given)."""
+    """Per-class number of labelled target nodes (within ``mask`` when given).
+
+    For multi-label graphs (:func:`is_multilabel`), the number of labelled nodes
+    carrying each label (positives per label; a node counts once for every label it has).
+
+    Example:
+        >>> from torch_geometric.data import HeteroData
+        >>> g = HeteroData(target_node_type="movie", class_names=["a", "b"])
+        >>> g["movie"].y = torch.tensor([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+        >>> class_counts(g)
+        [2, 1]
+    """
     y = labels(data)
     if mask is not None:
         y = y[mask]
-    y = y[y >= 0]
+    y = y[labelled_mask(y)]
+    if y.dim() == 2:
+        return (y == 1).sum(dim=0).tolist()
     return torch.bincount(y, minlength=num_classes(data)).tolist()
 
 
@@ -148,11 +161,17 @@ def feature_dims(data: HeteroData) -> dict[str, int | None]:
 
 def describe(data: HeteroData) -> str:
     """A short multi-line human summary: node/edge counts, classes, meta-paths."""
-    lines = [f"target: {target_type(data)}  classes: {num_classes(data)}"]
+    multi = is_multilabel(data)
+    kind = "labels (multi-label)" if multi else "classes"
+    lines = [f"target: {target_type(data)}  {kind}: {num_classes(data)}"]
     counts = class_counts(data)
+    what = "label positives" if multi else "class counts"
     lines.append(
-        "class counts: " + ", ".join(f"{n}={c}" for n, c in zip(class_names(data), counts, strict=True))
+        f"{what}: " + ", ".join(f"{n}={c}" for n, c in zip(class_names(data), counts, strict=True))
     )
+    if multi:
+        labelled = labelled_mask(labels(data))
+        lines.append(f"labelled: {int(labelled.sum())} of {labelled.numel()}")
     for node_type in data.node_types:
         dim = feature_dims(data)[node_type]
         feat = f"x[{dim}]" if dim is not None else "no features"

@@ -23,7 +23,9 @@ The targets are given either as explicit per-class ``counts`` or as an imbalance
   largest class keeps all and the smallest is capped at ``ceil(n_max / ratio)``.
 
 ``ceil`` ignores float noise below 1e-9 (``ceil(100 * 8 ** (-1/3))`` is 50, not 51).
-The kept nodes of each class are a seeded random subset.
+The kept nodes of each class are a seeded random subset. Multi-label graphs are
+capped per label (positives), removing nodes whole: see
+:mod:`hetero_imb.data.multilabel_imbalance`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from ..registry import Registry
-from .graph import class_counts, select_rows
+from .graph import class_counts, labelled_mask, select_rows
+from .multilabel_imbalance import keep_multilabel
 from .splits import _check_graph, _check_seed, _copy_graph
 
 __all__ = ["MODES", "PROFILES", "make_imbalance", "parse_imbalance"]
@@ -256,6 +259,8 @@ def make_imbalance(
         ratio = _check_ratio(ratio)
     target, y, names = _check_graph(data)
     pool, where = _pool(data, target, y, mode)
+    if y.dim() == 2:  # multi-label: counts are positives per label
+        where = f"positive {where}"
     before = class_counts(data, pool)
     if ratio is not None:
         requested = [int(n) for n in profile_fn(before, ratio)]
@@ -284,18 +289,20 @@ def make_imbalance(
 def _pool(data: HeteroData, target: str, y: Tensor, mode: str) -> tuple[Tensor, str]:
     """The nodes ``make_imbalance`` draws from, and how messages call them."""
     if mode == "drop":
-        return y >= 0, "labelled nodes"
+        return labelled_mask(y), "labelled nodes"
     train_mask = data[target].get("train_mask")
     if train_mask is None:
         raise ValueError(
             f"make_imbalance(mode='mask') needs a 'train_mask' on node type {target!r}; "
             "call hetero_imb.stratified_split(data) first"
         )
-    return train_mask.bool() & (y >= 0), "training nodes (train_mask)"
+    return train_mask.bool() & labelled_mask(y), "training nodes (train_mask)"
 
 
 def _choose(pool: Tensor, y: Tensor, requested: list[int], seed: int) -> Tensor:
     """Indices of ``requested[c]`` random pool nodes of each class ``c`` (seeded)."""
+    if y.dim() == 2:
+        return keep_multilabel(pool, y, requested, seed)
     gen = torch.Generator().manual_seed(seed)
     chosen = []
     for c, want in enumerate(requested):

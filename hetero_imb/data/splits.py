@@ -13,6 +13,9 @@ quota. Every split with a positive fraction must get at least one node of every
 class; that rule wins over the quota for tiny classes (a class of 3 nodes split
 60/20/20 gets 1/1/1), and a class with fewer labelled nodes than there are
 non-empty splits is an error.
+
+Multi-label targets (multi-hot ``y`` ``[N, C]``) are split by iterative
+stratification instead (:mod:`hetero_imb.data.multilabel_splits`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from .graph import SPLITS, class_names, labels, target_type
+from .graph import SPLITS, class_names, labelled_mask, labels, target_type
+from .multilabel_splits import multilabel_kfold, multilabel_masks
 
 __all__ = ["official_split", "stratified_kfold", "stratified_split"]
 
@@ -58,7 +62,12 @@ def _check_graph(data: HeteroData) -> tuple[str, Tensor, list[str]]:
     if y is None:
         raise ValueError(f"node type {target!r} has no labels 'y'")
     names = class_names(data)
-    if y.numel() and int(y.max()) >= len(names):
+    if y.dim() == 2 and y.size(1) != len(names):
+        raise ValueError(
+            f"multi-hot labels of node type {target!r} have {y.size(1)} columns, but the "
+            f"graph has {len(names)} class names {names}"
+        )
+    if y.dim() == 1 and y.numel() and int(y.max()) >= len(names):
         raise ValueError(
             f"labels of node type {target!r} go up to {int(y.max())}, but the graph has "
             f"only {len(names)} class names {names}"
@@ -172,7 +181,9 @@ def stratified_split(
 
     Each class is shuffled with its own seeded permutation (one ``torch.Generator``
     seeded with ``seed``, classes in index order) and cut into blocks whose sizes
-    keep the class proportions to within one node (see the module docstring).
+    keep the class proportions to within one node (see the module docstring). A
+    multi-label graph is split by iterative stratification instead (per-label
+    proportions kept approximately; ``split["method"] = "iterative"``).
 
     Args:
         data: The graph (``target_node_type``, ``class_names``, ``y`` with -1 = unlabelled).
@@ -214,6 +225,11 @@ def stratified_split(
     assign_all = total >= 1 - _TOL
     used = [s for s, f in zip(SPLITS, fractions, strict=True) if f > 0]
     what = f"a stratified split into {'/'.join(used)}"
+    record = {"kind": "stratified", "train": fractions[0], "val": fractions[1],
+              "test": fractions[2], "seed": seed}  # fmt: skip
+    if y.dim() == 2:
+        masks = multilabel_masks(y, fractions, seed, names)
+        return _with_masks(data, target, masks, {**record, "method": "iterative"})
 
     plan = []
     for c in range(len(names)):
@@ -227,13 +243,6 @@ def stratified_split(
     masks = [torch.zeros(y.numel(), dtype=torch.bool) for _ in SPLITS]
     for index, sizes in plan:
         _assign(index, sizes, masks, gen)
-    record = {
-        "kind": "stratified",
-        "train": fractions[0],
-        "val": fractions[1],
-        "test": fractions[2],
-        "seed": seed,
-    }
     return _with_masks(data, target, masks, record)
 
 
@@ -275,6 +284,12 @@ def stratified_kfold(
     val = _check_fraction("val", val, allow_zero=True)
     seed = _check_seed(seed)
     target, y, names = _check_graph(data)
+    if y.dim() == 2:
+        return [
+            _with_masks(data, target, masks,
+                        {"kind": "kfold", "fold": i, "k": k, "val": val, "seed": seed})
+            for i, masks in enumerate(multilabel_kfold(y, k, val, seed, names))
+        ]  # fmt: skip
 
     counts = torch.bincount(y[y >= 0], minlength=len(names)).tolist()
     for c, n in enumerate(counts):
@@ -346,13 +361,17 @@ def official_split(data: HeteroData, *, val: float = 0.2, seed: int = 0) -> Hete
     overlap = int((off_train & off_test).sum())
     if overlap:
         raise ValueError(f"official train and test masks share {overlap} {_plural(overlap)}")
-    test_mask = off_test & (y >= 0)
+    test_mask = off_test & labelled_mask(y)
     if not bool(test_mask.any()):
         raise ValueError(
             f"official test mask holds {int(off_test.sum())} nodes but none is labelled"
         )
-    pool = off_train & (y >= 0)
+    pool = off_train & labelled_mask(y)
     fractions = [1.0 - val, val]
+    record = {"kind": "official", "val": val, "seed": seed}
+    if y.dim() == 2:
+        train_mask, val_mask = multilabel_masks(y, fractions, seed, names, pool=pool)
+        return _with_masks(data, target, [train_mask, val_mask, test_mask], record)
     needed = 2 if val > 0 else 1
     what = f"carving a validation set (val={val}) from the official training set"
     gen = torch.Generator().manual_seed(seed)
@@ -368,5 +387,4 @@ def official_split(data: HeteroData, *, val: float = 0.2, seed: int = 0) -> Hete
                 f"{_plural(n)}; {what} needs at least {needed}"
             )
         _assign(index, sizes, [train_mask, val_mask], gen)
-    record = {"kind": "official", "val": val, "seed": seed}
     return _with_masks(data, target, [train_mask, val_mask, test_mask], record)

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from .graph import SPLITS
+from .graph import SPLITS, labelled_mask
+from .labels import label_problem
 
 __all__ = ["GraphValidationError", "GraphWarning", "validate_graph"]
 
@@ -97,27 +98,9 @@ def _check_labels(
         if require_labels:
             _fail(f"target node type {target!r} has no labels 'y'")
         return
-    if not isinstance(y, Tensor):
-        _fail(f"labels y of node type {target!r} must be a tensor, got {type(y).__name__}")
-    if y.dtype != torch.long:
-        _fail(f"labels y of node type {target!r} must have dtype torch.long, got {y.dtype}")
-    if y.dim() != 1:
-        _fail(f"labels y of node type {target!r} must be 1-D, got shape {list(y.shape)}")
-    if y.numel() != num_nodes:
-        _fail(
-            f"labels y of node type {target!r} have length {y.numel()}, but {target!r} has "
-            f"{num_nodes} nodes"
-        )
-    if y.numel():
-        bad = (y < -1) | (y >= num_classes)
-        if bool(bad.any()):
-            i = _first_true(bad)
-            _fail(
-                f"label {int(y[i])} at {target} node {i} is out of range [0, {num_classes - 1}] "
-                f"(-1 = unlabelled); {int(bad.sum())} of {num_nodes} labels are out of range"
-            )
-    if require_labels and not bool((y >= 0).any()):
-        _fail(f"target node type {target!r} has no labelled node: all {num_nodes} labels are -1")
+    problem = label_problem(y, target, num_nodes, num_classes, require_labels)
+    if problem:
+        _fail(problem)
 
 
 def _check_features(data: HeteroData, node_type: str, num_nodes: int) -> None:
@@ -307,7 +290,7 @@ def _check_training_masks(data: HeteroData, target: str) -> None:
                 f"{split}_mask is missing on target node type {target!r}; training needs "
                 "train/val/test masks (hetero_imb.stratified_split or split='stratified')"
             )
-        labelled = int((mask & (y >= 0)).sum()) if y is not None else 0
+        labelled = int((mask & labelled_mask(y)).sum()) if y is not None else 0
         if labelled == 0:
             _fail(
                 f"{split}_mask of target node type {target!r} holds no labelled node "
@@ -343,7 +326,9 @@ def validate_graph(
     Checks: ``target_node_type`` names a node type; ``class_names`` is a non-empty
     list of unique strings; every node type has a node count; the target's ``y``
     (required when ``require_labels``) is a 1-D long tensor of length ``num_nodes``
-    with values in ``[-1, num_classes - 1]`` and at least one labelled node; every
+    with values in ``[-1, num_classes - 1]``, or a float ``[num_nodes, num_classes]``
+    multi-hot matrix of 0/1 with unlabelled rows all ``-1``, and has at least one
+    labelled node; every
     ``x`` (dense or sparse) has ``num_nodes`` rows and no NaN/inf; every edge type
     joins known node types and has a long ``edge_index`` ``[2, E]`` whose ids are in
     range; ``metapaths`` (if set) are chains of existing edge types from the target

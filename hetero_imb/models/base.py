@@ -213,6 +213,9 @@ class ModelSpec:
             before fitting (e.g. a cache folder under the run's data root).
         kind: A label for listings (``"neural"`` or ``"features"``); no code
             branches on it.
+        resamples_features: Whether the fit hook re-samples node-feature rows itself, so
+            that samplers of that kind (``smote``, ... : ``rows == "features"``) are
+            accepted; other models refuse them whatever ``samplers`` says.
     """
 
     builder: Callable[..., Any]
@@ -224,6 +227,7 @@ class ModelSpec:
     augmenters: tuple[str, ...] | None = None
     prepare_params: Callable[[dict[str, Any], Any], dict[str, Any]] = _as_given
     kind: str = "neural"
+    resamples_features: bool = False
 
     def check_components(self, name: str, *, loss: str, sampler: str,
                          augmenter: str = "none") -> None:
@@ -234,6 +238,13 @@ class ModelSpec:
             if accepted is not None and given not in accepted:
                 choices = " or ".join(repr(a) for a in accepted)
                 raise ValueError(f"model {name!r} supports {what} {choices}, got {given!r}")
+        from ..balancing.samplers import SAMPLERS
+
+        refusal = getattr(SAMPLERS.get(sampler), "loop_refusal", "") if sampler in SAMPLERS else ""
+        if refusal and not self.resamples_features:
+            takers = [n for n in MODELS.names() if MODELS.get(n).resamples_features]
+            raise ValueError(f"model {name!r} cannot take sampler {sampler!r}: {refusal}; "
+                             f"models that can: {', '.join(takers)}")
 
 
 MODELS: Registry[ModelSpec] = Registry("model")

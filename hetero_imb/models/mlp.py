@@ -12,11 +12,21 @@ layer multiplies it with :func:`torch.sparse.mm`.
 
 ``encoder.feature_description`` says which features were used (set at build time,
 e.g. ``"node features x[8]"`` or ``"structural: degree[has_actor], ..."``).
+
+With a feature-row sampler (``smote``, ``smote-tomek``, ``adasyn``; see
+:mod:`hetero_imb.balancing.samplers.feature_rows`) the MLP's unscaled input rows of
+the training nodes are re-sampled once, and the MLP is trained in the shared loop (the
+run's loss, sampler ``none``) on a graph of those rows alone: every target node plus
+the synthetic rows, which join the training set only. The MLP's feature scaling is
+then fitted on all of these rows; the returned probabilities cover the real nodes.
+Per-epoch callbacks and progress bars of the run do not reach that inner fit.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -24,7 +34,8 @@ from torch_geometric.data import HeteroData
 
 from ..data.features import node_features
 from ..data.graph import target_type
-from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec
+from ..data.validate import GraphWarning
+from .base import COMMON_PARAMS, MODELS, Encoder, FitContext, FitOutput, ModelSpec, fit_in_loop
 from .inputs import check_settings, is_sparse, precomputed_rows, with_tuple_metapaths
 
 #: Node attribute of the target store holding the MLP's features after ``preprocess``.
@@ -142,5 +153,30 @@ def build_mlp(
     return MLPEncoder(data, hidden=hidden, num_layers=num_layers, dropout=dropout, seed=seed)
 
 
+def fit_mlp(data: HeteroData, context: FitContext) -> FitOutput:
+    """Fit hook of ``"mlp"``: the shared loop, on re-sampled feature rows with a
+    feature-row sampler (see the module docstring)."""
+    from ..balancing.samplers import SAMPLERS
+    from ..balancing.samplers.feature_rows import resampled_graph
+
+    config = context.config
+    if SAMPLERS.get(config.sampler).rows != "features":
+        return fit_in_loop(data, context)
+    if config.augmenter != "none":
+        raise ValueError(f"model 'mlp' with sampler {config.sampler!r} trains on feature rows "
+                         f"without edges; augmenter must be 'none', got {config.augmenter!r}")
+    from ..training.runner import fit_model  # the one fit path, on the re-sampled rows
+
+    x, description = mlp_features(data, standardised=False)
+    sampler = SAMPLERS.get(config.sampler)(**config.sampler_params)
+    graph = resampled_graph(data, x, sampler, seed=config.seed)
+    with warnings.catch_warnings():  # the rows' graph has no edges by construction
+        warnings.filterwarnings("ignore", message=".*receives no messages", category=GraphWarning)
+        out = fit_model(config.replace(sampler="none", sampler_params={}), graph)
+    n = data[target_type(data)].num_nodes
+    return dataclasses.replace(out, proba=out.proba[:n], features=description)
+
+
 _SUMMARY = "MLP on target-node features only (structural features when featureless)"
-MODELS.register("mlp", ModelSpec(builder=build_mlp, params=COMMON_PARAMS, summary=_SUMMARY))
+MODELS.register("mlp", ModelSpec(builder=build_mlp, params=COMMON_PARAMS, summary=_SUMMARY,
+                                 fit=fit_mlp, resamples_features=True))

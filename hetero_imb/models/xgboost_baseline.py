@@ -3,19 +3,31 @@
 It sees the target type's features, or — for featureless targets such as Freebase
 movies — the structural features of :func:`hetero_imb.data.features.node_features`; the
 result records which. Class-balanced sample weights come from ``--loss weighted``.
+With ``--sampler smote|smote-tomek|adasyn`` the training rows are re-sampled first
+(:func:`hetero_imb.balancing.samplers.feature_rows.resampled_graph`); class weights
+then follow the re-sampled counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 from torch_geometric.data import HeteroData
 
-from ..data.graph import num_classes
+from ..balancing.samplers import SAMPLERS, feature_row_samplers
+from ..balancing.samplers.feature_rows import resampled_graph
+from ..data.features import node_features
+from ..data.graph import num_classes, target_type
 from ..params import ParamSpec
-from .base import COMMON_PARAMS, MODELS, unused_params
-from .estimator import class_weight_sample_weights, estimator_spec, no_sample_weights
+from .base import COMMON_PARAMS, MODELS, FitContext, FitOutput, unused_params
+from .estimator import (
+    class_weight_sample_weights,
+    estimator_spec,
+    fit_on_features,
+    no_sample_weights,
+)
 
 
 class XGBoostBaseline:
@@ -102,13 +114,25 @@ XGBOOST_OWN_PARAMS: dict[str, ParamSpec] = {
     "n_jobs": ParamSpec("int", 2, "threads", low=1),
 }
 
+def _fit_xgboost(data: HeteroData, context: FitContext) -> FitOutput:
+    """Fit on the node features, re-sampled first with a feature-row sampler."""
+    config = context.config
+    if config.sampler == "none":
+        return fit_on_features(data, context)
+    x, description = node_features(data)
+    sampler = SAMPLERS.get(config.sampler)(**config.sampler_params)
+    out = fit_on_features(resampled_graph(data, x, sampler, seed=config.seed), context)
+    n = data[target_type(data)].num_nodes
+    return dataclasses.replace(out, proba=out.proba[:n], features=description)
+
+
 MODELS.register(
     "xgboost",
-    estimator_spec(
+    dataclasses.replace(estimator_spec(
         _build_xgboost,
         {**XGBOOST_OWN_PARAMS, **unused_params(COMMON_PARAMS, "xgboost")},
         summary="XGBoost on node features only (structural features where none exist)",
         # class-balanced sample weights come from --loss weighted
         sample_weights={"ce": no_sample_weights, "weighted": class_weight_sample_weights},
-    ),
+    ), fit=_fit_xgboost, samplers=("none", *feature_row_samplers()), resamples_features=True),
 )

@@ -35,6 +35,7 @@ from .._io import atomic_write, atomic_write_text
 from ..data.graph import class_names as graph_class_names
 from ..data.graph import target_type
 from ..training.config import RunConfig
+from .multilabel_metrics import multilabel_predictions_frame, predict_labels
 from .predictions import history_csv, node_ids, predictions_frame, split_column
 
 __all__ = ["FORMAT", "NotInductiveError", "TrainedModel", "capture", "load_run", "write_run_files"]
@@ -93,6 +94,7 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
         "kind": kind,
         "target": target_type(data),
         "class_names": graph_class_names(data),
+        "multilabel": getattr(data[target_type(data)].get("y"), "ndim", 1) == 2,
         "schema": _schema(data),
         "node_ids": {t: node_ids(data, t) for t in data.node_types},
         # types an augmenter added (e.g. bat's virtual_class) are rebuilt by its prepare
@@ -131,8 +133,13 @@ def write_run_files(result: Any, folder: str | os.PathLike) -> None:
         for i in torch.nonzero(result.masks[name]).flatten().tolist():
             split[i] = name
     offsets = (getattr(result, "decision", None) or {}).get("offsets")
-    frame = predictions_frame(ids, result.proba, _decide(result.proba, offsets),
-                              result.class_names, split=split, y=result.y)
+    if result.y is not None and result.y.dim() == 2:  # multi-label: label sets, thresholds
+        thresholds = (getattr(result, "decision", None) or {}).get("thresholds")
+        frame = multilabel_predictions_frame(ids, result.proba, thresholds, result.class_names,
+                                             split=split, y=result.y)
+    else:
+        frame = predictions_frame(ids, result.proba, _decide(result.proba, offsets),
+                                  result.class_names, split=split, y=result.y)
     frame = frame[frame["split"].isin(["val", "test"])]
     atomic_write(folder / "predictions.csv", lambda tmp: frame.to_csv(tmp, index=False))
 
@@ -291,10 +298,20 @@ class TrainedModel:
             data[self.payload["target"]].update(stored)
         else:
             data = model.encoder.preprocess(data)
-        return model(data).softmax(dim=-1)
+        logits = model(data)
+        return logits.sigmoid() if self.multilabel else logits.softmax(dim=-1)
+
+    @property
+    def multilabel(self) -> bool:
+        """Whether the run predicts label sets (multi-hot, one sigmoid per label)."""
+        return bool(self.payload.get("multilabel", False))
 
     def predict(self, data: HeteroData | None = None) -> Tensor:
-        """Predicted class ids (tuned decision offsets applied when the run has them)."""
+        """Predicted class ids (tuned decision offsets applied when the run has them); for a
+        multi-label run, multi-hot label sets ``[N, C]`` at the (tuned) thresholds."""
+        if self.multilabel:
+            thresholds = (self.decision or {}).get("thresholds")
+            return torch.as_tensor(predict_labels(self.predict_proba(data), thresholds))
         return _decide(self.predict_proba(data), (self.decision or {}).get("offsets"))
 
     def predictions(self, data: HeteroData | None = None) -> pd.DataFrame:
@@ -304,6 +321,10 @@ class TrainedModel:
         offsets = (self.decision or {}).get("offsets")
         target = data[target_type(data)]
         y = target.get("y")
+        if self.multilabel:
+            return multilabel_predictions_frame(
+                node_ids(data), proba, (self.decision or {}).get("thresholds"), self.class_names,
+                split=split_column(data), y=y if y is not None and y.dim() == 2 else None)
         return predictions_frame(
             node_ids(data), proba, _decide(proba, offsets), self.class_names,
             split=split_column(data), y=y if y is not None and y.numel() == proba.size(0) else None,

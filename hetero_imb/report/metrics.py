@@ -52,6 +52,12 @@ HEADLINE = (
     ("auroc_macro", "AUROC (macro, OvR)"),
     ("auprc_macro", "AUPRC (macro)"),
 )
+#: Headline metrics of multi-label runs only (see :mod:`hetero_imb.report.multilabel_metrics`).
+MULTILABEL_HEADLINE = (
+    ("samples_f1", "samples F1"),
+    ("hamming_loss", "Hamming loss"),
+    ("rare_quarter_macro_f1", "rare-1/4 macro F1"),
+)
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -205,7 +211,7 @@ def pr_curves(y_true: Any, proba: Any, class_names: Sequence[str]) -> dict[str, 
     """One-vs-rest precision-recall curve of every class (for plots).
 
     Args:
-        y_true: True class indices ``[N]``.
+        y_true: True class indices ``[N]`` (or multi-hot labels ``[N, C]``: per-label curves).
         proba: Class probabilities ``[N, C]``.
         class_names: The ``C`` class names.
 
@@ -215,6 +221,10 @@ def pr_curves(y_true: Any, proba: Any, class_names: Sequence[str]) -> dict[str, 
         (recall decreasing). A class absent from ``y_true`` has no curve: empty lists
         and ``average_precision`` ``None``.
     """
+    if np.ndim(_to_numpy(y_true)) == 2:  # multi-hot labels: one curve per label
+        from .multilabel_metrics import multilabel_pr_curves
+
+        return multilabel_pr_curves(y_true, proba, class_names)
     y, p, names = _validate(y_true, proba, class_names)
     curves: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names):
@@ -258,8 +268,9 @@ def format_report(metrics: dict[str, Any], class_names: Sequence[str]) -> str:
         raise ValueError(f"metrics has no per-class entry for {missing}; it has {list(per_class)}")
     width = max(len(label) for _, label in HEADLINE)
     lines = [f"{'nodes':<{width}}  {metrics.get('num_nodes', 'n/a')}"]
-    for key, label in HEADLINE:
-        lines.append(f"{label:<{width}}  {_fmt(metrics.get(key))}")
+    for key, label in HEADLINE + MULTILABEL_HEADLINE:
+        if key in metrics or (key, label) in HEADLINE:
+            lines.append(f"{label:<{width}}  {_fmt(metrics.get(key))}")
     cw = max(len("class"), *(len(n) for n in names))
     lines.append("")
     lines.append(f"{'class':<{cw}}  {'precision':>9}  {'recall':>9}  {'f1':>9}  {'support':>7}")

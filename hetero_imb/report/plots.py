@@ -136,3 +136,36 @@ def plot_class_distribution(
     ax.margins(y=0.12)
     fig.tight_layout()
     return fig
+
+
+def plot_prevalence_f1(
+    prevalence: Sequence[float], f1_by_config: Mapping[str, Sequence[float]],
+    label_names: Sequence[str], title: str = "Label prevalence vs test F1 (mean over seeds)",
+) -> Figure:
+    """Multi-label runs: one point per label and configuration, prevalence on a log axis.
+
+    Args:
+        prevalence: Share of labelled training nodes carrying each label.
+        f1_by_config: ``{configuration label: per-label test F1}``.
+        label_names: Label names (annotated once, at the best F1 of each label).
+        title: Figure title.
+    """
+    fig = Figure(figsize=(7.5, 4.8))
+    ax = fig.subplots()
+    x = np.asarray(prevalence, dtype=float).clip(1e-4, None)
+    for k, (config, f1) in enumerate(f1_by_config.items()):
+        y = np.asarray(f1, dtype=float)
+        ax.plot(x, y, "o", alpha=0.8, label=config, color=matplotlib.colormaps["tab10"](k % 10))
+    best = np.nanmax(np.asarray(list(f1_by_config.values()), dtype=float), axis=0)
+    for name, xi, yi in zip(label_names, x, best, strict=True):
+        ax.annotate(name, (xi, 0.0 if np.isnan(yi) else yi), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("label prevalence (training positives / labelled training nodes)")
+    ax.set_ylabel("test F1")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

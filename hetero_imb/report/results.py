@@ -109,9 +109,13 @@ class RunResult:
         }
 
     def predictions(self) -> Tensor:
-        """Predicted class of every target node."""
+        """Predicted class of every target node (multi-label: multi-hot label sets at the
+        tuned thresholds, else 0.5)."""
         if self.proba is None:
             raise ValueError("this result holds no probabilities")
+        if self.y is not None and self.y.dim() == 2:
+            thresholds = (self.decision or {}).get("thresholds") or [0.5] * self.proba.size(1)
+            return (self.proba >= torch.tensor(thresholds, dtype=self.proba.dtype)).long()
         return self.proba.argmax(dim=-1)
 
 

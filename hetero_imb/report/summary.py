@@ -19,9 +19,16 @@ import torch
 
 from .._io import atomic_write, atomic_write_text
 from .metrics import HEADLINE as METRIC_HEADLINE
+from .metrics import MULTILABEL_HEADLINE
 
-HEADLINE = [key for key, _ in METRIC_HEADLINE]
+HEADLINE = [key for key, _ in METRIC_HEADLINE + MULTILABEL_HEADLINE]
 MD_COLUMNS = ["accuracy", "balanced_accuracy", "macro_f1", "g_mean", "auprc_macro"]
+#: Extra columns of summary.md when the runs are multi-label.
+MD_MULTILABEL = ["micro_f1", "samples_f1", "hamming_loss", "rare_quarter_macro_f1"]
+#: Columns whose best value is the smallest.
+LOWER_IS_BETTER = {"hamming_loss"}
+#: Per-label columns of summary.csv for multi-label runs (recall is there for every run).
+PER_LABEL = ["f1", "auprc"]
 CONFIG_KEYS = ["model", "loss", "sampler"]
 
 
@@ -48,10 +55,14 @@ def rows_from_runs(out_dir: Path, specs: Sequence[Any]) -> pd.DataFrame:
             row["status"] = "ok"
             row["error"] = ""
             for key in HEADLINE:
-                row[key] = test.get(key)
+                if key in test or key in dict(METRIC_HEADLINE):
+                    row[key] = test.get(key)
             row["val_macro_f1"] = res["metrics"]["val"]["macro_f1"]
             for name in res["class_names"]:
                 row[f"recall[{name}]"] = test["per_class"][name]["recall"]
+                if test.get("task") == "multilabel":
+                    for key in PER_LABEL:
+                        row[f"{key}[{name}]"] = test["per_class"][name][key]
             row["fit_seconds"] = res["timing"]["fit_seconds"]
             row["features"] = res.get("features") or "graph"
         elif error.is_file():
@@ -69,7 +80,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     ok = frame[frame["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame()
-    value_cols = [c for c in ok.columns if c in HEADLINE or c.startswith("recall[")
+    value_cols = [c for c in ok.columns if c in HEADLINE or c.startswith(("recall[", "f1[", "auprc["))
                   or c in ("val_macro_f1", "fit_seconds")]
     grouped = ok.groupby(CONFIG_KEYS, sort=False)[value_cols]
     mean = grouped.mean().add_suffix("_mean")
@@ -85,10 +96,12 @@ def markdown_table(agg: pd.DataFrame, frame: pd.DataFrame) -> str:
     if agg.empty:
         return "_no finished runs_\n"
     recall_cols = [c[: -len("_mean")] for c in agg.columns if c.startswith("recall[") and c.endswith("_mean")]
-    cols = MD_COLUMNS + recall_cols
+    multilabel = "samples_f1_mean" in agg.columns
+    cols = MD_COLUMNS + (MD_MULTILABEL if multilabel else []) + recall_cols
     header = ["model", "loss", "sampler", "runs"] + [c.replace("_", " ") for c in cols] + ["fit s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    best = {c: agg[f"{c}_mean"].max() for c in cols}
+    best = {c: agg[f"{c}_mean"].min() if c in LOWER_IS_BETTER else agg[f"{c}_mean"].max()
+            for c in cols}
     for _, row in agg.iterrows():
         cells = [row["model"], row["loss"], row["sampler"], str(int(row["runs"]))]
         for c in cols:
@@ -140,8 +153,21 @@ def _predictions(out: Path, frame: pd.DataFrame, cfg: pd.Series) -> tuple[dict, 
     return preds, results
 
 
+def _prevalence_f1(agg: pd.DataFrame, results: dict, names: list[str]) -> Any:
+    """Label prevalence (training positives / labelled training nodes) vs mean test F1."""
+    from .plots import plot_prevalence_f1
+
+    n_train = max(int(results["metrics"]["train"]["num_nodes"]), 1)
+    prevalence = [c / n_train for c in results["class_counts"]["train"]]
+    points = {f"{r['model']} · {r['loss']} · {r['sampler']}": [r[f"f1[{n}]_mean"] for n in names]
+              for _, r in agg.iterrows()}
+    return plot_prevalence_f1(prevalence, points, names)
+
+
 def write_plots(out: Path, frame: pd.DataFrame, agg: pd.DataFrame) -> list[Path]:
-    """The four pictures of a comparison, saved as PNG next to the summary."""
+    """The pictures of a comparison, saved as PNG next to the summary: PR curves, recall
+    bars, the confusion matrix (multi-label: label prevalence vs F1) and the class
+    distribution."""
     from .plots import plot_class_distribution, plot_confusion, plot_pr_curves, plot_recall_bars
 
     written = []
@@ -174,6 +200,12 @@ def write_plots(out: Path, frame: pd.DataFrame, agg: pd.DataFrame) -> list[Path]
     save(plot_recall_bars(recalls, names, errors), "recall_bars.png")
 
     label = f"{best_overall['model']} · {best_overall['loss']} · {best_overall['sampler']}"
+    if results["metrics"]["test"].get("task") == "multilabel":  # no confusion matrix
+        save(_prevalence_f1(agg, results, names), "prevalence_f1.png")
+        save(plot_class_distribution(results["class_counts"], names,
+                                     title=f"Positives per label and split, {results['run']}"),
+             "class_distribution.png")
+        return written
     save(
         plot_confusion(results["metrics"]["test"]["confusion_matrix"], names,
                        title=f"Confusion matrix (test) of {results['run']}\n"

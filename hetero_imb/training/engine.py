@@ -21,10 +21,11 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
-from ..data.graph import num_classes, split_mask, target_type
+from ..data.graph import labelled_mask, num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from ..report.metrics import macro_f1
+from ..report.multilabel_metrics import multilabel_macro_f1
 from . import distributed
 
 log = logging.getLogger(__name__)
@@ -167,8 +168,9 @@ class _Trainer:
         self.target = target_type(data)
         self.n_classes = num_classes(data)
         y = data[self.target].y
-        self.train_idx = torch.nonzero(split_mask(data, "train") & (y >= 0)).flatten()
-        self.val_idx = torch.nonzero(split_mask(data, "val") & (y >= 0)).flatten()
+        self.multilabel = y.dim() == 2  # multi-hot [N, C]: sigmoid outputs (training/multilabel.py)
+        self.train_idx = torch.nonzero(split_mask(data, "train") & labelled_mask(y)).flatten()
+        self.val_idx = torch.nonzero(split_mask(data, "val") & labelled_mask(y)).flatten()
         if self.train_idx.numel() == 0:
             raise ValueError("the train mask selects no labelled target node")
         self.sampler = sampler
@@ -270,12 +272,16 @@ class _Trainer:
 
     @torch.no_grad()
     def predict(self) -> Tensor:
-        """Class probabilities of every target node ``[N, C]``."""
+        """Class probabilities of every target node ``[N, C]`` (per-label sigmoids if multi-label)."""
         self.model.eval()
-        return self.model(self.graph).softmax(dim=-1)
+        logits = self.model(self.graph)
+        return logits.sigmoid() if self.multilabel else logits.softmax(dim=-1)
 
     def val_macro_f1(self, proba: Tensor) -> float:
-        """Macro-F1 of ``proba`` on the validation nodes."""
+        """Macro-F1 of ``proba`` on the validation nodes (multi-label: at threshold 0.5)."""
+        if self.multilabel:
+            val = self.val_idx.to(self.dev)
+            return float(multilabel_macro_f1(self.y[val], proba[val]))
         pred = proba[self.val_idx.to(self.dev)].argmax(-1)
         return float(macro_f1(self.y[self.val_idx.to(self.dev)], pred, self.n_classes))
 

@@ -26,6 +26,8 @@ from ..data.graph import (
     class_counts_by_split,
     class_names,
     has_split,
+    is_multilabel,
+    labelled_mask,
     labels,
     split_mask,
 )
@@ -46,6 +48,13 @@ from .decision import parse_decision, tune_run
 from .diagnostics import collapse_warnings
 from .distributed import record as record_processes
 from .engine import fit
+from .multilabel import (
+    build_loss_and_sampler,
+    check_task,
+    evaluate_multilabel,
+    label_counts_by_split,
+    resolve_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,23 +196,27 @@ def _loop_trainer(
     augmenter (handed to a model's fit hook as ``FitContext.train``)."""
 
     def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
-        sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
-        # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
-        loss_counts = counts_seen_by_loss(
-            sampler, class_counts(data, split_mask(data, "train")),
-            balanced_batches=config.balanced_batches and bool(config.batch_size),
-        )
-        loss = build_loss(
-            config.loss, class_counts=loss_counts, class_names=class_names(data),
-            **config.loss_params,
-        )
+        if is_multilabel(data):  # per-label counts and N (training/multilabel.py)
+            loss, sampler = build_loss_and_sampler(config, data)
+        else:
+            sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
+            # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
+            loss_counts = counts_seen_by_loss(
+                sampler, class_counts(data, split_mask(data, "train")),
+                balanced_batches=config.balanced_batches and bool(config.batch_size),
+            )
+            loss = build_loss(
+                config.loss, class_counts=loss_counts, class_names=class_names(data),
+                **config.loss_params,
+            )
         out = fit(
             model, data, loss=loss, sampler=sampler, epochs=config.epochs, lr=lr,
             weight_decay=weight_decay, patience=config.patience, device=config.device,
             seed=config.seed, progress=progress, batch_size=config.batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
             callbacks=callbacks,
-            augmenter=build_augmenter(config.augmenter, **config.augmenter_params),
+            augmenter=None if is_multilabel(data)  # only 'none' passes check_task there
+            else build_augmenter(config.augmenter, **config.augmenter_params),
         )
         return FitOutput(
             proba=out.proba, history=out.history, best_epoch=out.best_epoch,
@@ -267,6 +280,8 @@ def run(
     if data is None:
         data = load(config.dataset, root=config.root, **config.dataset_options)
     check_config_for_graph(config, data)  # the validation gate, before any work on data
+    config = resolve_task(config, data)  # on multi-label data the default loss ce means bce
+    check_task(config, data)
     data = prepare_data(
         with_node_ids(data), imbalance=config.imbalance, imbalance_mode=config.imbalance_mode,
         split=config.split, seed=config.seed, standardize=config.standardize,
@@ -276,13 +291,16 @@ def run(
     out = fit_model(config, data, progress, callbacks)
     y = labels(data)
     names = class_names(data)
-    masks = {s: split_mask(data, s) & (y >= 0) for s in SPLITS}
-    metrics = {
-        s: compute_metrics(y[masks[s]].numpy(), out.proba[masks[s]].numpy(), names)
-        for s in SPLITS
-    }
-    decision = tune_run(config.tune_decision, out.proba, y, masks, names)
-    warnings = collapse_warnings(out.history, out.proba, masks["val"] | masks["test"], names)
+    masks = {s: split_mask(data, s) & labelled_mask(y) for s in SPLITS}
+    if is_multilabel(data):
+        metrics, decision, warnings = evaluate_multilabel(config, out.proba, y, masks, names)
+    else:
+        metrics = {
+            s: compute_metrics(y[masks[s]].numpy(), out.proba[masks[s]].numpy(), names)
+            for s in SPLITS
+        }
+        decision = tune_run(config.tune_decision, out.proba, y, masks, names)
+        warnings = collapse_warnings(out.history, out.proba, masks["val"] | masks["test"], names)
     for line in warnings:
         log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
                     config.seed)
@@ -290,7 +308,7 @@ def run(
         config=config,
         class_names=names,
         metrics=metrics,
-        class_counts=class_counts_by_split(data),
+        class_counts=label_counts_by_split(data) if is_multilabel(data) else class_counts_by_split(data),
         history=out.history,
         best_epoch=out.best_epoch,
         timing=out.timing(),

@@ -50,6 +50,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from ..data.graph import EdgeType, select_rows, target_type
+from .multilabel import seed_weights
 
 
 def _check_num_neighbors(num_neighbors: Sequence[int]) -> list[int]:
@@ -304,7 +305,7 @@ class HeteroNeighborLoader:
             replacement, node ``i`` with probability proportional to
             ``1 / count(class of i)`` among the input nodes (drawn as a uniform class,
             then a uniform node of it), like PyG's ``ImbalancedSampler``. Needs labels
-            ``>= 0`` on every input node.
+            ``>= 0`` on every input node (multi-hot labels: see ``multilabel.seed_weights``).
 
     ``len(loader)`` is the number of batches per epoch, ``ceil(n / batch_size)``.
 
@@ -362,16 +363,19 @@ class HeteroNeighborLoader:
             if y is None:
                 raise ValueError(f"balanced=True needs labels 'y' on node type {target!r}")
             y = y.cpu()[nodes]
-            if bool((y < 0).any()):
+            if y.dim() == 2:  # multi-label: seeds by inverse label frequency
+                self._seed_weights = seed_weights(y)
+            elif bool((y < 0).any()):
                 raise ValueError(
                     f"balanced=True needs labelled input nodes, but {int((y < 0).sum())} of "
                     f"{nodes.numel()} have label -1"
                 )
-            order = torch.argsort(y, stable=True)
-            self._by_class = nodes[order]  # input nodes grouped by class
-            _, counts = torch.unique(y, return_counts=True)
-            self._class_counts = counts
-            self._class_start = torch.cumsum(counts, 0) - counts
+            if y.dim() == 1:
+                order = torch.argsort(y, stable=True)
+                self._by_class = nodes[order]  # input nodes grouped by class
+                _, counts = torch.unique(y, return_counts=True)
+                self._class_counts = counts
+                self._class_start = torch.cumsum(counts, 0) - counts
 
     def __len__(self) -> int:
         return math.ceil(self.input_nodes.numel() / self.batch_size)
@@ -379,6 +383,9 @@ class HeteroNeighborLoader:
     def epoch_seeds(self) -> Tensor:
         """Draw the seed order of one epoch (advances the loader's generator)."""
         n = self.input_nodes.numel()
+        if self.balanced and getattr(self, "_seed_weights", None) is not None:
+            draw = torch.multinomial(self._seed_weights, n, replacement=True, generator=self.generator)
+            return self.input_nodes[draw]
         if self.balanced:
             cls = torch.randint(self._class_counts.numel(), (n,), generator=self.generator)
             within = (

@@ -21,8 +21,15 @@ SMALL = {"hidden": 8}
 MODEL_EXTRA = {"metapath2vec": {"embedding_epochs": 1, "walks_per_node": 1, "cache": False}}
 
 
-@pytest.mark.parametrize("sampler", SAMPLERS.names())
-@pytest.mark.parametrize("loss", LOSSES.names())
+# feature-row samplers (smote, ...) never enter the loop: tests/balancing/test_feature_samplers.py;
+# single-label components here, the multi-label ones: tests/training/test_multilabel_training.py
+LOOP_SAMPLERS = [n for n in SAMPLERS.names() if SAMPLERS.get(n).rows == "embeddings"
+                 and getattr(SAMPLERS.get(n), "multilabel", False) is not True]
+
+
+@pytest.mark.parametrize("sampler", LOOP_SAMPLERS)
+@pytest.mark.parametrize("loss", [n for n in LOSSES.names()
+                                  if not getattr(LOSSES.get(n), "multilabel", False)])
 @pytest.mark.parametrize("model", NEURAL)
 def test_loss_sampler_model_trains(toy_split_featureless, model, loss, sampler):
     data = toy_split_featureless
@@ -71,7 +78,8 @@ def test_feature_baselines_take_ce_and_weighted_and_refuse_others(toy_graph, mod
         assert result.features == "node features x[8]"
     with pytest.raises(ValueError, match="supports loss 'ce' or 'weighted'"):
         run(base.replace(loss="focal"), data=toy_graph)
-    with pytest.raises(ValueError, match="model 'xgboost' supports sampler 'none', got 'undersample'"):
+    with pytest.raises(ValueError, match="model 'xgboost' supports sampler 'none' or 'smote' or "
+                       "'smote-tomek' or 'adasyn', got 'undersample'"):
         run(base.replace(sampler="undersample"), data=toy_graph)
 
 

@@ -61,7 +61,8 @@ def _line_embeddings():
 
 
 def test_registry_lists_every_sampler():
-    assert SAMPLERS.names() == ["none", "oversample-random", "undersample", "oversample-neighbors"]
+    assert SAMPLERS.names() == ["none", "oversample-random", "undersample", "oversample-neighbors",
+                                "smote", "smote-tomek", "adasyn", "ml-ros"]
     for name in SAMPLERS:
         assert SAMPLERS.summary(name)
         assert SAMPLERS.get(name).name == name

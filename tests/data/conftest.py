@@ -1,4 +1,5 @@
-"""The toy fraud tables that the graph-builder tests share (fixture ``fraud``)."""
+"""The toy fraud tables that the graph-builder tests share (fixture ``fraud``), and a small
+multi-label graph (fixture ``multilabel``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import torch
 
+from hetero_imb.data.datasets.synthetic import make_synthetic
 from hetero_imb.data.from_pandas import from_pandas
 
 MADE_BY = ("transaction", "made_by", "user")
@@ -88,3 +91,22 @@ def fraud() -> SimpleNamespace:
         MADE_BY=MADE_BY, ON=ON, AT=AT, OWNS=OWNS, KNOWS=KNOWS, ID_COLS=ID_COLS,
         tables=fraud_tables, build=build_fraud, pairs=pairs,
     )  # fmt: skip
+
+
+def make_multilabel(seed: int = 0, num_unlabelled: int = 20):
+    """The synthetic item graph (300 items) with 4 multi-hot labels ``a``..``d`` of
+    prevalence 50 / 30 / 15 / 8 %; the first ``num_unlabelled`` items are unlabelled."""
+    data = make_synthetic(seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    n = data["item"].num_nodes
+    y = (torch.rand(n, 4, generator=gen) < torch.tensor([0.5, 0.3, 0.15, 0.08])).float()
+    y[:num_unlabelled] = -1.0
+    data["item"].y = y
+    data.class_names = ["a", "b", "c", "d"]
+    return data
+
+
+@pytest.fixture
+def multilabel():
+    """A fresh :func:`make_multilabel` graph (seed 0)."""
+    return make_multilabel()

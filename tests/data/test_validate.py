@@ -95,7 +95,8 @@ def test_label_dtype_shape_and_length(toy_graph):
     with pytest.raises(GraphValidationError, match="have length 299, but 'item' has 300 nodes"):
         validate_graph(toy_graph)
     toy_graph["item"].y = y.view(300, 1)
-    with pytest.raises(GraphValidationError, match=r"must be 1-D, got shape \[300, 1\]"):
+    with pytest.raises(GraphValidationError, match=r"must be 1-D class indices \(long\) or 2-D "
+                       r"multi-hot rows \(float\), got shape \[300, 1\] and dtype torch.int64"):
         validate_graph(toy_graph)
 
 

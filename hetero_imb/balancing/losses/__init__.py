@@ -16,7 +16,9 @@ Conventions shared by all entries:
 The package holds one module per family: :mod:`.base` (``LOSSES``,
 :class:`BalancedLoss`, :func:`register_loss`, :func:`build_loss`),
 :mod:`.cross_entropy` (``ce``, ``weighted``), :mod:`.focal` (``focal``, ``ce+focal``),
-:mod:`.logit_adjusted` (``balanced-softmax``) and :mod:`.mining` (``ohem``, ``crl``).
+:mod:`.logit_adjusted` (``balanced-softmax``) and :mod:`.mining` (``ohem``, ``crl``);
+:mod:`.multilabel` holds the multi-label losses (multi-hot ``[N, C]`` targets: ``bce``,
+``weighted-bce``, ``focal-bce``, ``margin-bce``, ``asl``, ``db``).
 A new loss is one module here (or anywhere) with one :func:`register_loss`
 decorator; every module of this package is imported with it.
 

@@ -24,6 +24,9 @@ Entries:
   Graph Neural Networks", WSDM 2021): a synthetic row is a random point on the
   segment between a minority node and a same-class (meta-path) neighbour.
 
+* ``"ml-ros"`` (multi-label only): label-set-aware random oversampling (Charte et al.,
+  Neurocomputing 2015), see :mod:`.multilabel`.
+
 Per-class targets are computed on the rows given to ``resample`` (all training nodes
 in full-batch training, the batch's seed nodes in mini-batch training), with
 ``target = floor(target_ratio * count)`` of the reference class.
@@ -31,9 +34,14 @@ in full-batch training, the batch's seed nodes in mini-batch training), with
 Options are declared as :class:`~hetero_imb.params.ParamSpec` in each class's
 ``params`` and validated when ``fit`` starts.
 
+* ``"smote"``, ``"smote-tomek"``, ``"adasyn"``: imbalanced-learn's re-samplers on the
+  node-feature rows of the training nodes, once before fitting, for the feature
+  baselines only (models whose spec sets ``resamples_features``: ``mlp``, ``xgboost``);
+  graph models refuse them, since synthetic rows have no edges (:mod:`.feature_rows`).
+
 The package holds :mod:`.base` (``SAMPLERS``, :class:`EmbeddingSampler`,
 :func:`register_sampler`), :mod:`.resampling` (``none``, ``oversample-random``,
-``undersample``) and :mod:`.smote` (``oversample-neighbors``). A new sampler is one
+``undersample``) and :mod:`.smote` (``oversample-neighbors``) and :mod:`.feature_rows`. A new sampler is one
 module here (or anywhere) with one :func:`register_sampler` decorator; every module
 of this package is imported with it.
 
@@ -68,9 +76,25 @@ for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 del _module
 
+# after the embedding samplers (registration order: ``--help``, README table)
+from .feature_rows import (  # noqa: E402
+    ADASYNSampler,
+    FeatureRowSampler,
+    FeatureSamplerError,
+    SMOTESampler,
+    SMOTETomekSampler,
+    feature_row_samplers,
+)
+
 __all__ = [
     "SAMPLERS",
+    "ADASYNSampler",
     "EmbeddingSampler",
+    "FeatureRowSampler",
+    "FeatureSamplerError",
+    "SMOTESampler",
+    "SMOTETomekSampler",
+    "feature_row_samplers",
     "IdentitySampler",
     "NeighborOverSampler",
     "RandomOverSampler",

@@ -29,7 +29,7 @@ __all__ = [
     "register_sampler",
 ]
 
-SAMPLERS: Registry[type[EmbeddingSampler]] = Registry("sampler")
+SAMPLERS: Registry[type[Any]] = Registry("sampler")  # EmbeddingSampler or feature-row classes
 
 #: ``target_ratio`` of the over-samplers: the fill level relative to the largest class.
 TARGET_RATIO = ParamSpec(
@@ -93,6 +93,9 @@ class EmbeddingSampler:
 
     name: ClassVar[str] = ""
     params: ClassVar[dict[str, ParamSpec]] = {}
+    #: What the sampler re-samples: embeddings, inside the loop (the samplers of
+    #: :mod:`.feature_rows` re-sample node-feature rows, before fitting).
+    rows: ClassVar[str] = "embeddings"
 
     def __init__(self, **params: Any):
         self._given = dict(params)
@@ -264,7 +267,11 @@ def draw_per_class(y: Tensor, need: dict[int, int], gen: torch.Generator) -> Ten
 def register_sampler(
     name: str, *, overwrite: bool = False
 ) -> Callable[[type[EmbeddingSampler]], type[EmbeddingSampler]]:
-    """Class decorator: register an :class:`EmbeddingSampler` subclass in ``SAMPLERS`` as ``name``.
+    """Class decorator: register a sampler class in ``SAMPLERS`` as ``name``.
+
+    The class is an :class:`EmbeddingSampler` subclass, or a class that re-samples
+    node-feature rows (``rows = "features"``, e.g.
+    :class:`~hetero_imb.balancing.samplers.feature_rows.FeatureRowSampler`).
 
     The class's ``name`` is set to ``name`` (used in its error messages), and the
     sampler appears in ``--sampler``, ``--help``, the comparison runner and the README
@@ -278,7 +285,8 @@ def register_sampler(
         The decorator; it returns the class unchanged.
 
     Raises:
-        TypeError: the decorated object is not an :class:`EmbeddingSampler` subclass.
+        TypeError: the decorated object is neither an :class:`EmbeddingSampler` subclass
+            nor a class with ``rows = "features"``.
 
     Example:
         >>> @register_sampler("first-half")
@@ -293,9 +301,11 @@ def register_sampler(
     """
 
     def decorator(cls: type[EmbeddingSampler]) -> type[EmbeddingSampler]:
-        if not (isinstance(cls, type) and issubclass(cls, EmbeddingSampler)):
+        if not (isinstance(cls, type) and (issubclass(cls, EmbeddingSampler)
+                                           or getattr(cls, "rows", None) == "features")):
             raise TypeError(
-                f"register_sampler({name!r}) decorates an EmbeddingSampler subclass, got {cls!r}"
+                f"register_sampler({name!r}) decorates an EmbeddingSampler subclass or a "
+                f"feature-row sampler class, got {cls!r}"
             )
         SAMPLERS.register(name, overwrite=overwrite)(cls)
         cls.name = name

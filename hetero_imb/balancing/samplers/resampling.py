@@ -19,6 +19,7 @@ class IdentitySampler(EmbeddingSampler):
     """No re-sampling: the training rows as they are."""
 
     params: ClassVar[dict[str, ParamSpec]] = {}
+    multilabel: ClassVar[bool | None] = None  # fits single- and multi-label runs
 
     def expected_counts(self, counts: list[int]) -> list[int]:
         """Per-class counts a loss sees after this sampler (see balancing/compose.py)."""

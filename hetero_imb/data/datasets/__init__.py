@@ -56,6 +56,6 @@ def load(
 
 
 # Loaders register themselves on import.
-from . import facebook, freebase, heco, hgb, synthetic  # noqa: E402,F401
+from . import facebook, freebase, heco, hgb, imdb, synthetic  # noqa: E402,F401
 
 __all__ = ["DATASETS", "DatasetFileError", "DatasetLoader", "RawFile", "load"]

@@ -5,7 +5,9 @@ HGB ships every dataset as five text files (PyG's ``HGBDataset`` raw layout):
 ``LINK START END MEANING`` and classes ``TYPE CLASS MEANING``); ``node.dat``
 (``id<TAB>name<TAB>type[<TAB>comma-separated features]``, global ids); ``link.dat``
 (``src<TAB>dst<TAB>link_type<TAB>weight``); ``label.dat`` / ``label.dat.test``
-(``id<TAB>name<TAB>type<TAB>class``).
+(``id<TAB>name<TAB>type<TAB>class``; the class field may list several
+comma-separated classes, as in HGB's IMDB: then ``y`` is multi-hot, see
+:mod:`hetero_imb.data.datasets.hgb_labels`).
 
 The graph built here:
 
@@ -44,25 +46,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from . import DATASETS
-from .base import DatasetFileError, DatasetLoader, RawFile
+from .base import DatasetLoader, RawFile
 from .freebase import reject_options
-from .hgb_format import (
-    EdgeType,
-    HGBInfo,
-    Nodes,
-    line_of_entry,
-    parse_info,
-    read_labels,
-    read_links,
-    read_nodes,
-    unique_edges,
-)
+from .hgb_format import EdgeType, HGBInfo, parse_info, read_links, read_nodes, unique_edges
+from .hgb_labels import add_labels, read_labels
 
 __all__ = ["HGBFreebaseLoader", "build_hgb", "parse_info", "read_labels"]
 
@@ -71,77 +62,6 @@ log = logging.getLogger(__name__)
 HGB_FREEBASE_URL = (
     "https://drive.usercontent.google.com/download?id=1vw-uqbroJZfFsWpriC1CWbtHCJMGdWJ7&confirm=t"
 )
-
-
-def _label_problem(info: HGBInfo, nodes: Nodes, ids, types, classes, pos) -> tuple[int, str]:
-    """The first invalid entry of a label file and what is wrong with it (``-1``: none)."""
-    target = info.node_types[info.target_type]
-    bad = (pos < 0) | (types != info.target_type)
-    bad |= (classes < 0) | (classes >= len(info.class_names))
-    if bad.any():
-        i = int(np.argmax(bad))
-        if pos[i] < 0:
-            return i, f"node {ids[i]} is not in node.dat"
-        if types[i] != info.target_type:
-            return i, (
-                f"node type {types[i]}, but labels belong to type {info.target_type} ({target})"
-            )
-        return i, f"class {classes[i]} is out of range 0..{len(info.class_names) - 1}"
-    wrong = nodes.types[pos] != info.target_type
-    if wrong.any():
-        i = int(np.argmax(wrong))
-        kind = info.node_types[int(nodes.types[pos[i]])]
-        return i, f"node {ids[i]} is a {kind} in node.dat, not a {target}"
-    return -1, ""
-
-
-def _read_split(path: Path, info: HGBInfo, nodes: Nodes) -> tuple[Tensor, Tensor]:
-    """Local ids and classes of the target nodes one label file lists, checked."""
-    ids, types, classes = read_labels(path)
-    pos = nodes.lookup(ids)
-    i, problem = _label_problem(info, nodes, ids, types, classes, pos)
-    if problem:
-        raise DatasetFileError(f"{path.name} line {line_of_entry(path, i)}: {problem}")
-    order = np.argsort(ids, kind="stable")
-    repeated = np.flatnonzero(ids[order][1:] == ids[order][:-1])
-    if len(repeated):
-        i, first = int(order[repeated[0] + 1]), int(order[repeated[0]])
-        raise DatasetFileError(
-            f"{path.name} line {line_of_entry(path, i)}: node {ids[i]} is labelled "
-            f"again (first on line {line_of_entry(path, first)})"
-        )
-    return torch.from_numpy(nodes.local[pos]), torch.from_numpy(classes)
-
-
-def _add_labels(data: HeteroData, raw: dict[str, Path], info: HGBInfo, nodes: Nodes) -> int:
-    """``y`` and the official masks on the target type; returns the classes used."""
-    target = info.node_types[info.target_type]
-    num_target = nodes.counts[info.target_type]
-    y = torch.full((num_target,), -1, dtype=torch.long)
-    masks, used = {}, 0
-    for file_name, split in (("label.dat", "train"), ("label.dat.test", "test")):
-        local, classes = _read_split(raw[file_name], info, nodes)
-        masks[split] = torch.zeros(num_target, dtype=torch.bool)
-        masks[split][local] = True
-        y[local] = classes
-        used = max(used, int(classes.max()) + 1 if len(classes) else 0)
-    overlap = masks["train"] & masks["test"]
-    if overlap.any():
-        raise DatasetFileError(
-            f"{int(overlap.sum())} {target} node(s) are labelled in both label.dat and "
-            "label.dat.test"
-        )
-    if used < len(info.class_names):
-        log.info(
-            "info.dat lists %d classes but labels use %d; dropping %s",
-            len(info.class_names),
-            used,
-            info.class_names[used:],
-        )
-    data[target].y = y
-    data[target].official_train_mask = masks["train"]
-    data[target].official_test_mask = masks["test"]
-    return used
 
 
 def _add_relations(data: HeteroData, info: HGBInfo, links: dict) -> list[list[EdgeType]]:
@@ -195,7 +115,7 @@ def build_hgb(raw: dict[str, Path], name: str = "freebase-hgb") -> HeteroData:
         data[type_name].num_nodes = nodes.counts[t]
         if t in nodes.features:
             data[type_name].x = torch.from_numpy(nodes.features[t])
-    used = _add_labels(data, raw, info, nodes)
+    used = add_labels(data, raw, info, nodes)
     metapaths = _add_relations(data, info, links)
     data.target_node_type = info.node_types[info.target_type]
     data.class_names = info.class_names[:used]

@@ -198,34 +198,6 @@ def parse_info(path: str | Path) -> HGBInfo:
     return HGBInfo(node_types, link_types, target, class_names)
 
 
-def read_labels(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read ``label.dat`` / ``label.dat.test`` (``id<TAB>name<TAB>type<TAB>class``).
-
-    Returns:
-        ``(ids, types, classes)``, three ``int64`` arrays (global node ids).
-
-    Raises:
-        DatasetFileError: a malformed line or a multi-label entry (file and line named).
-    """
-    path = Path(path)
-    rows: list[tuple[int, int, int]] = []
-    for lineno, parts in _tab_rows(path, (4,)):
-        if "," in parts[3]:
-            raise DatasetFileError(
-                f"{path.name} line {lineno}: multi-label entries ({parts[3]!r}) are not "
-                "supported; expected one class"
-            )
-        try:
-            rows.append((int(parts[0]), int(parts[2]), int(parts[3])))
-        except ValueError:
-            raise DatasetFileError(
-                f"{path.name} line {lineno}: id, type and class must be integers, got "
-                f"{parts[0]!r}, {parts[2]!r}, {parts[3]!r}"
-            ) from None
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-    return table[:, 0], table[:, 1], table[:, 2]
-
-
 @dataclass
 class Nodes:
     """Parsed ``node.dat``: global ids sorted, their types, and per-type features."""

@@ -14,7 +14,10 @@ import torch
 from hetero_imb import paths
 from hetero_imb.data.datasets import DatasetFileError, load
 from hetero_imb.data.datasets.hgb import HGBFreebaseLoader, build_hgb, parse_info, read_labels
-from hetero_imb.data.graph import metapath_edge_index
+from hetero_imb.data.datasets.hgb_labels import read_label_rows
+from hetero_imb.data.graph import class_counts, is_multilabel, metapath_edge_index
+from hetero_imb.data.splits import official_split
+from hetero_imb.data.validate import validate_graph
 
 TYPES = ["BOOK", "FILM", "MUSIC", "SPORTS", "PEOPLE", "LOCATION", "ORGANIZATION", "BUSINESS"]
 LINKS = [  # (id, start, end, meaning): a few of the 36, ids deliberately not contiguous
@@ -81,8 +84,12 @@ def node_lines() -> list[str]:
     return lines
 
 
-def label_lines(labels: dict[int, int]) -> list[str]:
-    return [f"{gid}\tname of {gid}\t0\t{c}" for gid, c in labels.items()]
+def label_lines(labels: dict) -> list[str]:
+    """One line per node; a tuple of classes is written comma-separated (HGB IMDB style)."""
+    return [
+        f"{gid}\tname of {gid}\t0\t{','.join(map(str, c)) if isinstance(c, tuple) else c}"
+        for gid, c in labels.items()
+    ]
 
 
 def write_hgb(folder: Path) -> dict[str, Path]:
@@ -200,7 +207,8 @@ BAD_CASES = [
     ("label.dat", "10\tf\t0\t1\n", r"label\.dat line 1: node 10 is a film in node\.dat, not a book"),
     ("label.dat", "99\tb\t0\t1\n", r"label\.dat line 1: node 99 is not in node\.dat"),
     ("label.dat", "0\tb\t0\t1\n1\tb\t0\t1\n0\tb\t0\t2\n", r"label\.dat line 3: node 0 is labelled again \(first on line 1\)"),
-    ("label.dat", "0\tb\t0\t1,2\n", r"label\.dat line 1: multi-label"),
+    ("label.dat", "0\tb\t0\t1,\n", r"label\.dat line 1: id and type must be integers and the class field one integer or comma-separated integers, got '0', '0', '1,'"),
+    ("label.dat", "0\tb\t0\t1\n1\tb\t0\t2,9\n", r"label\.dat line 2: class 9 is out of range 0\.\.7"),
     ("label.dat.test", "0\tb\t0\n", r"label\.dat\.test line 1: expected 4 tab-separated fields, got 3"),
     ("label.dat.test", "0\tb\t0\t1\n", r"labelled in both label\.dat and label\.dat\.test"),
     ("info.dat", info_text().replace("1\t\t0\t\t1\tBOOK-to-FILM", "1\t\t0\t\t11\tBOOK-to-FILM"), r"info\.dat line 21: link type 1 uses unknown node type 11"),
@@ -265,3 +273,65 @@ def test_real_release_without_node_and_link_dat_names_them(tmp_path):
     assert "node.dat, link.dat" in message
     assert "info.dat" not in message.split("(searched")[0]  # the mirror supplies the rest
     assert "drive.usercontent.google.com" in message and "HGBDataset" in message
+
+
+# ------------------------------------------------------------- multi-label (HGB IMDB style)
+MULTI_TRAIN = {0: (1, 2), 1: (2,), 2: (0, 1, 2), 3: (1,), 6: (0, 2), 7: (1, 2)}
+MULTI_TEST = {4: (0, 1), 5: (2,), 30: (1, 2), 8: (0,)}
+
+
+def write_multilabel(folder: Path) -> dict[str, Path]:
+    """The small HGB files, with label files whose class field lists several classes."""
+    raw = write_hgb(folder)
+    for name, labels in (("label.dat", MULTI_TRAIN), ("label.dat.test", MULTI_TEST)):
+        lines = label_lines(labels)
+        random.Random(1).shuffle(lines)
+        raw[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return raw
+
+
+def test_read_label_rows_keeps_every_listed_class(tmp_path):
+    raw = write_multilabel(tmp_path)
+    ids, types, classes = read_label_rows(raw["label.dat"])
+    assert {int(i): tuple(c.tolist()) for i, c in zip(ids, classes, strict=True)} == MULTI_TRAIN
+    assert set(types.tolist()) == {0}
+    with pytest.raises(DatasetFileError, match=r"label\.dat line \d: multi-label entry '\d(,\d)+'"):
+        read_labels(raw["label.dat"])
+
+
+def test_multilabel_files_give_multi_hot_y_and_official_masks(tmp_path):
+    data = build_hgb(write_multilabel(tmp_path))
+    assert is_multilabel(data)
+    y = data["book"].y
+    assert y.dtype == torch.float32 and y.shape == (10, 3)  # classes past the largest used dropped
+    assert data.class_names == CLASSES[:3]
+    books = sorted(g for g, t in NODE_TYPES.items() if t == 0)  # local id = rank of global id
+    expected = torch.full((10, 3), -1.0)
+    for gid, classes in {**MULTI_TRAIN, **MULTI_TEST}.items():
+        expected[books.index(gid)] = 0.0
+        expected[books.index(gid), list(classes)] = 1.0
+    assert torch.equal(y, expected)  # book 9 is in neither file: all -1
+    assert data["book"].official_train_mask.sum() == 6 and data["book"].official_test_mask.sum() == 4
+    assert class_counts(data) == [4, 6, 7]
+    assert class_counts(data, data["book"].official_test_mask) == [2, 2, 2]
+    validate_graph(data)
+
+
+def test_one_multilabel_line_makes_the_whole_dataset_multilabel(tmp_path):
+    raw = write_hgb(tmp_path)
+    raw["label.dat.test"].write_text("4\tb\t0\t6,1\n5\tb\t0\t1\n", encoding="utf-8")
+    data = build_hgb(raw)
+    y = data["book"].y
+    assert y.shape == (10, 7)
+    assert y[0].tolist() == [0, 1, 0, 0, 0, 0, 0]  # single-label training line: one positive
+    assert y[4].tolist() == [0, 1, 0, 0, 0, 0, 1]
+
+
+def test_official_split_of_a_multilabel_hgb_graph(tmp_path):
+    raw = write_multilabel(tmp_path)
+    data = official_split(build_hgb(raw), val=0.3, seed=0)
+    store = data["book"]
+    assert torch.equal(store.test_mask, store.official_test_mask)
+    assert torch.equal(store.train_mask | store.val_mask, store.official_train_mask)
+    assert not (store.train_mask & store.val_mask).any()
+    assert store.val_mask.sum() >= 1
