@@ -31,6 +31,7 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import HANConv
 
 from ..data.graph import EdgeType, metapath_edge_index, target_type
+from ..data.metapath import cap_neighbors  # noqa: F401  (re-exported: its old home)
 from ..params import ParamError, ParamSpec
 from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
 from .inputs import NodeInput, check_settings, graph_metapaths
@@ -53,29 +54,6 @@ def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
                 f"meta-path {i} must start and end at the target type {target!r}, got {path}"
             )
     return [(target, f"metapath_{i}", target) for i in range(len(paths))]
-
-
-def cap_neighbors(edge_index: Tensor, max_neighbors: int, generator: torch.Generator) -> Tensor:
-    """Keep at most ``max_neighbors`` edges per source node, chosen uniformly at random.
-
-    Args:
-        edge_index: ``[2, E]`` edges.
-        max_neighbors: Edges kept per source node.
-        generator: Source of randomness (same state, same choice).
-
-    Returns:
-        The kept edges, sorted by source node.
-    """
-    if edge_index.size(1) == 0:
-        return edge_index
-    # Random keys, then a stable sort by source: within each source the order is random.
-    keys = torch.rand(edge_index.size(1), generator=generator)
-    order = torch.argsort(keys)
-    order = order[torch.sort(edge_index[0, order], stable=True).indices]
-    src = edge_index[0, order]
-    starts = torch.searchsorted(src, src, right=False)
-    rank = torch.arange(src.numel()) - starts
-    return edge_index[:, order[rank < max_neighbors]]
 
 
 #: The settings of ``"han"``: one HAN layer of 8 heads x 8 channels, attention dropout
@@ -155,9 +133,10 @@ class HANEncoder(Encoder):
         n = int(data[self.target].num_nodes)
         generator = torch.Generator().manual_seed(self.seed)
         for path, edge_type in zip(self.metapaths, self.edge_types, strict=True):
-            edge_index = metapath_edge_index(data, path, drop_self_loops=True)
-            if self.max_metapath_neighbors is not None:
-                edge_index = cap_neighbors(edge_index, self.max_metapath_neighbors, generator)
+            edge_index = metapath_edge_index(
+                data, path, drop_self_loops=True, max_neighbors=self.max_metapath_neighbors,
+                generator=generator,
+            )
             if self.self_loops:
                 loops = torch.arange(n).repeat(2, 1)
                 edge_index = torch.cat([edge_index, loops], dim=1)

@@ -187,10 +187,13 @@ def _loop_trainer(
 
     def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
         sampler = SAMPLERS.get(config.sampler, parameter="sampler")(**config.sampler_params)
+        batch_size = config.batch_size  # else the encoder's default (GAT on big graphs)
+        if batch_size is None and AUGMENTERS.get(config.augmenter).supports_minibatch:
+            batch_size = model.encoder.default_batch_size(data)
         # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
         loss_counts = counts_seen_by_loss(
             sampler, class_counts(data, split_mask(data, "train")),
-            balanced_batches=config.balanced_batches and bool(config.batch_size),
+            balanced_batches=config.balanced_batches and bool(batch_size),
         )
         loss = build_loss(
             config.loss, class_counts=loss_counts, class_names=class_names(data),
@@ -199,7 +202,7 @@ def _loop_trainer(
         out = fit(
             model, data, loss=loss, sampler=sampler, epochs=config.epochs, lr=lr,
             weight_decay=weight_decay, patience=config.patience, device=config.device,
-            seed=config.seed, progress=progress, batch_size=config.batch_size,
+            seed=config.seed, progress=progress, batch_size=batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
             callbacks=callbacks,
             augmenter=build_augmenter(config.augmenter, **config.augmenter_params),
