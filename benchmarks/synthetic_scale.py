@@ -6,7 +6,9 @@ the child's ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` is used instead. T
 run folder's ``history.jsonl`` gives the seconds of each epoch (training pass plus
 the evaluation the loop does each epoch) and ``results.json`` the preprocessing time
 (e.g. HAN's meta-path graphs) and test macro-F1. Seed nodes per second = training
-nodes / seconds of an epoch.
+nodes / seconds of an epoch (the fastest). On a shared machine wall times grow with
+the load; ``cpu_s`` (user + system seconds of the whole run, from ``/usr/bin/time``)
+is the figure that load changes least.
 
 The default graph has 1M items, 100k users and 10k tags (9,999,302 edges with the
 reverse relations). Runs above ~4 GB should not overlap other big jobs: wrap the whole
@@ -57,6 +59,7 @@ def run_case(name: str, args: argparse.Namespace, out: Path) -> dict:
         proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
         match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
         peak_kb = int(match.group(1)) if match else -1
+        cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)
     else:
         wrapper = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
                    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
@@ -64,9 +67,11 @@ def run_case(name: str, args: argparse.Namespace, out: Path) -> dict:
         proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
         match = re.search(r"PEAK_KB (\d+)", proc.stderr)
         peak_kb = int(match.group(1)) if match else -1
+        cpu = []
     wall = time.perf_counter() - start
-    row = {"case": name, "rc": proc.returncode, "peak_rss_gib": peak_kb / 2**20, "wall_s": wall,
-           "command": " ".join(cmd)}
+    row = {"case": name, "rc": proc.returncode, "peak_rss_gib": round(peak_kb / 2**20, 2),
+           "wall_s": round(wall, 1), "cpu_s": round(sum(map(float, cpu)), 1) if cpu else None,
+           "load_after": round(os.getloadavg()[0], 1), "command": " ".join(cmd)}
     if proc.returncode != 0:
         row["error"] = proc.stderr.strip().splitlines()[-3:]
         return row
