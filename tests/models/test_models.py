@@ -575,8 +575,8 @@ def test_the_runner_uses_the_gat_default_unless_a_batch_size_is_given(toy_graph,
 def test_han_refuses_an_exact_product_that_is_too_large(toy_graph, tmp_path, monkeypatch):
     import hetero_imb.models.han as han
 
-    monkeypatch.setattr(han, "MAX_EXACT_WALKS", 100)
+    monkeypatch.setattr(han, "MAX_EXACT_WALKS", 12_000)  # item-user-item 10,331; item-tag-item 15,319
     with pytest.raises(ValueError, match=r"^model 'han': max_metapath_neighbors must be set for "
-                       r"meta-path item-user-item, which has .* instances"):
+                       r"meta-path item-tag-item, which has .* instances"):
         make("han", toy_graph, tmp_path)
     make("han", toy_graph, tmp_path, max_metapath_neighbors=3)  # capped: no refusal
