@@ -35,6 +35,7 @@ from pathlib import Path
 #: Extra arguments of each case (mini-batch unless the name says full).
 CASES = {
     "han": ["--model", "han", "--model-param", "max_metapath_neighbors=5"],
+    "han-k20": ["--model", "han", "--model-param", "max_metapath_neighbors=20"],
     "hgt": ["--model", "hgt"],
     "sehgnn": ["--model", "sehgnn"],
     "rgcn": ["--model", "rgcn"],
