@@ -96,19 +96,27 @@ def make_synthetic(
     for k in range(extra_types):
         data[f"ctx{k}"].num_nodes = num_tags
         relations.append((f"in_ctx{k}", f"ctx{k}", num_tags, tag_degree))
+    _add_relations(data, relations, n_classes, homophily, gen)
+    data.target_node_type = "item"
+    data.class_names = [f"class_{c}" for c in range(n_classes)]
+    data.name = "synthetic"
+    return data
+
+
+def _add_relations(data: HeteroData, relations: list[tuple[str, str, int, int]],
+                   n_classes: int, homophily: float, gen: torch.Generator) -> None:
+    """Each ``(relation, node type, count, edges per item)`` from ``item``, its reverse
+    beside it, and the meta-path item-type-item."""
+    y = data["item"].y
     # reverses written beside each relation: ToUndirected would append them after all
     # relations, changing the edge-type order that seeds per-relation parameters
     for rel, dst, num, per_item in relations:
         edge_index = _link(y, n_classes, num, per_item, homophily, gen)
         data["item", rel, dst].edge_index = edge_index
         data[dst, f"rev_{rel}", "item"].edge_index = edge_index.flip(0)
-    data.target_node_type = "item"
-    data.class_names = [f"class_{c}" for c in range(n_classes)]
     data.metapaths = [
         [("item", rel, dst), (dst, f"rev_{rel}", "item")] for rel, dst, _, _ in relations
     ]
-    data.name = "synthetic"
-    return data
 
 
 def _class_probs(
