@@ -46,6 +46,15 @@ class Encoder(nn.Module):
     #: Whether the encoder can run on sampled subgraphs (mini-batch training).
     supports_minibatch: bool = True
 
+    def default_batch_size(self, data: HeteroData) -> int | None:
+        """The batch size to train with when the user gave none (``None``: full batch).
+
+        Encoders whose full-batch step would not fit in memory on ``data`` return a
+        batch size here (GAT, see :meth:`~hetero_imb.models.homogeneous.GATEncoder.default_batch_size`);
+        the default trains full batch.
+        """
+        return None
+
     #: Whether a trained encoder can embed nodes added to the graph after training
     #: (see :func:`hetero_imb.load_run`); when not, ``not_inductive_reason`` says why.
     inductive: bool = True

@@ -14,10 +14,15 @@ by :class:`~.inputs.NodeInput`. Other node types are never embedded.
 Meta-path adjacency sizes on Freebase (3,492 movies; distinct pairs, no self pairs):
 movie-actor-movie 251,210 (mean 72 neighbours per movie, max 450), movie-director-
 movie 4,912, movie-writer-movie 7,214; computing them takes ~40 ms and HAN runs on
-them comfortably, so ``max_metapath_neighbors`` defaults to ``None`` (keep all).
-For denser meta-paths set it: each node then keeps at most that many meta-path
-neighbours per meta-path, drawn uniformly with a ``torch.Generator`` seeded by the
-model's seed (the self-loop is always kept).
+them comfortably, so ``max_metapath_neighbors`` defaults to ``None`` (keep all: the
+exact product; refused with a message when a meta-path has more than
+:data:`MAX_EXACT_WALKS` instances). For denser meta-paths set it: each node then keeps
+at most that many meta-path neighbours per meta-path, sampled hop by hop while the path
+is composed, over chunks of nodes, so the full product is never built
+(:func:`hetero_imb.data.metapath.capped_metapath`; a ``torch.Generator`` seeded by the
+model's seed; the self-loop is always kept). With a cap above every count the result
+is the exact product. On the 10M-edge synthetic graph (item-tag-item: ~400 neighbours
+per item, 5.9e8 instances) a cap of 20 takes ~1.5 min per meta-path and ~2 GB.
 """
 
 from __future__ import annotations
@@ -31,9 +36,17 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import HANConv
 
 from ..data.graph import EdgeType, metapath_edge_index, target_type
+from ..data.metapath import (
+    cap_neighbors,  # noqa: F401  (re-exported: its old home)
+    count_metapath_walks,
+)
 from ..params import ParamError, ParamSpec
 from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
 from .inputs import NodeInput, check_settings, graph_metapaths
+
+#: Meta-path instances above which HAN refuses the exact product (about 2e8 pairs of
+#: int64 ids, plus the sparse product's own buffers, is several GB).
+MAX_EXACT_WALKS = 200_000_000
 
 
 def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
@@ -55,29 +68,6 @@ def metapath_edge_types(data: HeteroData) -> list[EdgeType]:
     return [(target, f"metapath_{i}", target) for i in range(len(paths))]
 
 
-def cap_neighbors(edge_index: Tensor, max_neighbors: int, generator: torch.Generator) -> Tensor:
-    """Keep at most ``max_neighbors`` edges per source node, chosen uniformly at random.
-
-    Args:
-        edge_index: ``[2, E]`` edges.
-        max_neighbors: Edges kept per source node.
-        generator: Source of randomness (same state, same choice).
-
-    Returns:
-        The kept edges, sorted by source node.
-    """
-    if edge_index.size(1) == 0:
-        return edge_index
-    # Random keys, then a stable sort by source: within each source the order is random.
-    keys = torch.rand(edge_index.size(1), generator=generator)
-    order = torch.argsort(keys)
-    order = order[torch.sort(edge_index[0, order], stable=True).indices]
-    src = edge_index[0, order]
-    starts = torch.searchsorted(src, src, right=False)
-    rank = torch.arange(src.numel()) - starts
-    return edge_index[:, order[rank < max_neighbors]]
-
-
 #: The settings of ``"han"``: one HAN layer of 8 heads x 8 channels, attention dropout
 #: 0.6 (HAN paper).
 HAN_PARAMS: dict[str, ParamSpec] = {
@@ -88,7 +78,8 @@ HAN_PARAMS: dict[str, ParamSpec] = {
         high_open=True,
     ),
     "max_metapath_neighbors": ParamSpec(
-        "int", None, "cap on meta-path neighbours kept per node and meta-path (none: all)",
+        "int", None, "cap on meta-path neighbours kept per node and meta-path, sampled while "
+        "the path is composed (none: all, the exact product)",
         low=1,
     ),
     "self_loops": ParamSpec("bool", True, "add a self-loop per target node to every meta-path graph"),
@@ -154,15 +145,32 @@ class HANEncoder(Encoder):
         data = copy.copy(data)
         n = int(data[self.target].num_nodes)
         generator = torch.Generator().manual_seed(self.seed)
+        if self.max_metapath_neighbors is None:  # every path checked before any work
+            for path in self.metapaths:
+                self._check_exact_size(data, path)
         for path, edge_type in zip(self.metapaths, self.edge_types, strict=True):
-            edge_index = metapath_edge_index(data, path, drop_self_loops=True)
-            if self.max_metapath_neighbors is not None:
-                edge_index = cap_neighbors(edge_index, self.max_metapath_neighbors, generator)
+            edge_index = metapath_edge_index(
+                data, path, drop_self_loops=True, max_neighbors=self.max_metapath_neighbors,
+                generator=generator,
+            )
             if self.self_loops:
                 loops = torch.arange(n).repeat(2, 1)
                 edge_index = torch.cat([edge_index, loops], dim=1)
             data[edge_type].edge_index = edge_index
         return data
+
+    @staticmethod
+    def _check_exact_size(data: HeteroData, path: list[EdgeType]) -> None:
+        """Refuse an exact meta-path product of more than :data:`MAX_EXACT_WALKS` walks."""
+        counts = [data[path[0][0]].num_nodes] + [data[e[2]].num_nodes for e in path]
+        walks = count_metapath_walks([data[e].edge_index for e in path], counts)
+        if walks > MAX_EXACT_WALKS:
+            name = "-".join([path[0][0]] + [e[2] for e in path])
+            raise ValueError(
+                f"model 'han': max_metapath_neighbors must be set for meta-path {name}, which "
+                f"has {walks:.2e} instances (exact products stop at {MAX_EXACT_WALKS:.0e}); "
+                "got none (try 10 or 20)"
+            )
 
     def forward(self, data: HeteroData) -> Tensor:
         """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""

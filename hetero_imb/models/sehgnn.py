@@ -9,9 +9,11 @@ row-normalised (mean) adjacencies ``A_1 A_2 ... A_k`` applied to ``u``'s feature
 * ``u`` has features ``x``: ``A_1 (A_2 (... (A_k x)))`` is computed **once** in
   :meth:`SeHGNNEncoder.preprocess` (scipy sparse products, right to left, never a
   meta-path adjacency) and stored per target node; training only reads it;
-* ``u`` is featureless: the operator ``A_1 ... A_k`` (a sparse ``[N_target, N_u]``
-  matrix) is computed once and multiplied with ``u``'s learnable embedding table in
-  ``forward`` (one sparse product per path and step).
+* ``u`` is featureless: the chain ``A_1, ..., A_k`` is kept factored (sparse
+  matrices, never their product: a meta-path adjacency such as item-tag-item can be
+  far denser than the graph) and applied to ``u``'s learnable embedding table in
+  ``forward``, right to left: ``A_1[rows] (A_2 (... (A_k E)))`` (one sparse product
+  per path and step; the same numbers as the product operator).
 
 Each path's aggregate is mapped to ``hidden`` by its own linear map (a "semantic
 token"); a one-layer transformer over the tokens of each node (single-head attention
@@ -183,12 +185,14 @@ class SeHGNNEncoder(Encoder):
 
     def preprocess(self, data: HeteroData) -> HeteroData:
         """A shallow copy of ``data`` holding every path's aggregate over all target nodes
-        in the graph attribute ``sehgnn_aggregates`` (features, or the sparse operator for
-        featureless ends; ``None`` for the target's own input). A graph attribute, not a
+        in the graph attribute ``sehgnn_aggregates`` (features, or the first sparse
+        operator for featureless ends, whose later operators are in ``sehgnn_chains``;
+        ``None`` for the target's own input). A graph attribute, not a
         node attribute: subgraphs keep it whole and :meth:`forward` takes the rows of
         their ``n_id``."""
         data = copy.copy(data)
         aggregates: list[Tensor | None] = [None] * len(self.paths)
+        chains: list[list[Tensor]] = [[] for _ in self.paths]
         cache: dict[EdgeType, sp.csr_matrix] = {}
 
         def adj(edge_type: EdgeType) -> sp.csr_matrix:
@@ -203,12 +207,12 @@ class SeHGNNEncoder(Encoder):
                 value = _scipy_features(data[end].x)
                 for edge_type in reversed(path):
                     value = adj(edge_type) @ value
-            else:
+            else:  # the operator stays factored: A_1 here, A_2..A_k in the chain
                 value = adj(path[0])
-                for edge_type in path[1:]:
-                    value = value @ adj(edge_type)
+                chains[i] = [_to_torch(adj(edge_type), dense_above=1.0) for edge_type in path[1:]]
             aggregates[i] = _to_torch(value)
         data.sehgnn_aggregates = aggregates
+        data.sehgnn_chains = chains
         return data
 
     def _token(self, data: HeteroData, i: int, tables: dict[str, Tensor] | None) -> Tensor:
@@ -223,6 +227,9 @@ class SeHGNNEncoder(Encoder):
         if self.featured[i]:
             return NodeInput._project(proj, value)
         table = tables[self.ends[i]]  # type: ignore[index]
+        chains = getattr(data, "sehgnn_chains", None) or [[]] * len(self.paths)
+        for operator in reversed(chains[i]):
+            table = torch.sparse.mm(operator, table)  # over all nodes of the chain's types
         return torch.sparse.mm(value, table) if is_sparse(value) else value @ table
 
     def forward(self, data: HeteroData) -> Tensor:

@@ -196,6 +196,9 @@ def _loop_trainer(
     augmenter (handed to a model's fit hook as ``FitContext.train``)."""
 
     def train(model: NodeClassifier, *, lr: float, weight_decay: float) -> FitOutput:
+        batch_size = config.batch_size  # else the encoder's default (GAT on big graphs)
+        if batch_size is None and AUGMENTERS.get(config.augmenter).supports_minibatch:
+            batch_size = model.encoder.default_batch_size(data)
         if is_multilabel(data):  # per-label counts and N (training/multilabel.py)
             loss, sampler = build_loss_and_sampler(config, data)
         else:
@@ -203,7 +206,7 @@ def _loop_trainer(
             # the loss is built from the counts it sees after re-sampling (docs/balancing.md)
             loss_counts = counts_seen_by_loss(
                 sampler, class_counts(data, split_mask(data, "train")),
-                balanced_batches=config.balanced_batches and bool(config.batch_size),
+                balanced_batches=config.balanced_batches and bool(batch_size),
             )
             loss = build_loss(
                 config.loss, class_counts=loss_counts, class_names=class_names(data),
@@ -212,7 +215,7 @@ def _loop_trainer(
         out = fit(
             model, data, loss=loss, sampler=sampler, epochs=config.epochs, lr=lr,
             weight_decay=weight_decay, patience=config.patience, device=config.device,
-            seed=config.seed, progress=progress, batch_size=config.batch_size,
+            seed=config.seed, progress=progress, batch_size=batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
             callbacks=callbacks,
             augmenter=None if is_multilabel(data)  # only 'none' passes check_task there

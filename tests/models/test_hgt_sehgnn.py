@@ -45,3 +45,21 @@ def test_hgt_and_sehgnn_train_in_minibatches(toy_split_featureless):
         out = fit(model, data, loss=build_loss("ce", class_counts=counts), epochs=2, patience=0,
                   progress=False, seed=0, batch_size=64, num_neighbors=[5, 5])
         assert out.epochs == 2 and torch.isfinite(out.proba).all()
+
+
+def test_sehgnn_keeps_featureless_meta_path_operators_factored(toy_graph_featureless):
+    from hetero_imb.models.sehgnn import mean_adjacency_scipy
+
+    data = toy_graph_featureless
+    encoder = SeHGNNEncoder(data, hidden=8, hops=2, seed=0)
+    prepared = encoder.preprocess(data)
+    i = encoder.path_names().index("item-user-item")
+    path = encoder.paths[i]
+    assert len(prepared.sehgnn_chains[i]) == 1  # A_2 kept apart: no item x item product
+    assert prepared.sehgnn_aggregates[i].shape == (300, 120)
+    product = torch.from_numpy(
+        (mean_adjacency_scipy(data, path[0]) @ mean_adjacency_scipy(data, path[1])).toarray()
+    )
+    tables = {t: emb.weight for t, emb in encoder.tables.tables.items()}
+    token = encoder._token(prepared, i, tables)
+    assert torch.allclose(token, product @ tables["item"], atol=1e-5)

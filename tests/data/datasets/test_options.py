@@ -11,6 +11,7 @@ from hetero_imb.params import ParamError
 def test_every_loader_declares_its_options():
     assert list(DATASETS.params("synthetic")) == [
         "num_items", "class_weights", "num_users", "num_tags", "item_features", "homophily", "seed",
+        "num_classes", "imbalance_ratio", "user_degree", "tag_degree", "extra_types",
     ]
     assert list(DATASETS.params("facebook")) == ["features", "svd_dim", "seed"]
     assert DATASETS.params("freebase") == {} and DATASETS.params("freebase-hgb") == {}
@@ -21,7 +22,7 @@ def test_unknown_option_lists_every_accepted_one_with_a_suggestion(tmp_path):
         ParamError,
         match=r"^dataset 'synthetic' has no parameter 'num_itemz' \(did you mean 'num_items'\?\); "
         r"accepted parameters: num_items, class_weights, num_users, num_tags, item_features, "
-        r"homophily, seed$",
+        r"homophily, seed, num_classes, imbalance_ratio, user_degree, tag_degree, extra_types$",
     ):
         load("synthetic", root=tmp_path, num_itemz=100)
 
