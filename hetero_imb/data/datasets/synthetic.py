@@ -183,8 +183,9 @@ def _link(y: Tensor, n_classes: int, num: int, per_item: int, homophily: float,
 
 @DATASETS.register("synthetic")
 class SyntheticLoader(DatasetLoader):
-    """Seeded heterograph (item/user/tag), imbalanced classes; no files needed; scales
-    to 10M edges (``num_items=1000000 num_users=100000 num_tags=10000``) in seconds."""
+    """Seeded item/user/tag heterograph, imbalanced classes, no files; scales to 10M edges.
+
+    ``num_items=1000000 num_users=100000 num_tags=10000`` gives about 10M edges in seconds."""
 
     name = "synthetic"
     params = {
