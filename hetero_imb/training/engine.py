@@ -175,6 +175,10 @@ class _Trainer:
             loss.fit(data, self.train_idx, y[self.train_idx])
         self.augmenter = augmenter
         if augmenter is not None:
+            if getattr(augmenter, "adds_nodes", False) and sampler is not None \
+                    and getattr(sampler, "name", "") != "none":
+                raise ValueError(f"{augmenter.owner} adds labelled nodes (it balances the "
+                                 "classes itself); use sampler 'none' with it")
             augmenter.fit(data, self.train_idx, y[self.train_idx], seed=seed)
         self.dev = dev
         self.model = model.to(dev)
@@ -249,8 +253,14 @@ class _Trainer:
         self.model.train()
         if self.loader is None:
             graph = self.graph if self.augmenter is None else self.augmenter.augment(self.graph)
-            z = self.model.embed(graph)[self.train_idx.to(self.dev)]
-            losses = [self.step(z, self.y[self.train_idx], self.train_idx)]
+            rows, labels, index = self.train_idx.to(self.dev), self.y[self.train_idx], self.train_idx
+            extra = None if self.augmenter is None else self.augmenter.synthetic_rows()
+            if extra is not None:  # labelled synthetic nodes after the real ones (node id -1)
+                rows = torch.cat([rows, extra[0].to(self.dev)])
+                labels = torch.cat([labels, extra[1].to(self.dev)])
+                index = torch.cat([index, index.new_full((extra[0].numel(),), -1)])
+            z = self.model.embed(graph)[rows]
+            losses = [self.step(z, labels, index)]
         else:
             losses = []
             for batch in self.loader:
