@@ -222,3 +222,40 @@ def test_synthesis_raises_minority_recall_over_ce(augmenter):
         return sum(values) / len(values)
 
     assert recall(augmenter) > recall("none") + 0.1
+
+
+# ------------------------------------------------------------------ grid axis
+
+
+def test_augmenters_grid_axis_labels_runs_and_resumes(tmp_path):
+    import pandas as pd
+    import yaml
+
+    from hetero_imb.cli.compare import main, run_grid
+    from hetero_imb.training.grid import Grid
+
+    base = {"dataset": "synthetic", "epochs": 2, "patience": 0, "model_params": {"hidden": 8},
+            "grid": {"models": ["gcn"], "losses": ["ce"], "seeds": [0],
+                     "augmenters": ["none", "bat", {"name": "graphens", "params": {"keep_prob": 0.5}}],
+                     "skip": [{"augmenter": "bat"}]}}
+    grid = Grid.from_dict(base)
+    keys = [spec.key for spec in grid.runs()]
+    assert keys == ["gcn__ce__none__seed0", "gcn__ce__none+graphens[keep_prob=0.5]__seed0"]
+    assert [s.config.augmenter_params for s in grid.runs()] == [{}, {"keep_prob": 0.5}]
+    assert Grid.from_dict(yaml.safe_load(grid.to_yaml())).augmenters == grid.augmenters
+    # no axis: the base augmenter applies and the names are the old ones
+    plain = Grid.from_dict({**base, "augmenter": "bat", "grid": {"models": ["gcn"], "seeds": [0]}})
+    assert [(s.key, s.config.augmenter) for s in plain.runs()] == [("gcn__ce__none__seed0", "bat")]
+
+    out = run_grid(grid, tmp_path / "g", progress=False, echo=lambda line: None, plots=False)
+    frame = pd.read_csv(out / "summary.csv")
+    assert frame["sampler"].tolist() == ["none", "none+graphens[keep_prob=0.5]"]
+    assert (frame["status"] == "ok").all()
+    lines = []
+    run_grid(grid, out, progress=False, echo=lines.append, plots=False)   # resume: nothing to do
+    assert lines == []
+    assert main(["--dataset", "synthetic", "--models", "gcn", "--augmenters", "none,graphsha",
+                 "--epochs", "2", "--seeds", "0", "--no-plots", "--no-progress",
+                 "--out", str(tmp_path / "cli")]) == 0
+    assert sorted(p.name for p in (tmp_path / "cli" / "runs").iterdir()) == [
+        "gcn__ce__none+graphsha__seed0", "gcn__ce__none__seed0"]
