@@ -43,7 +43,8 @@ __all__ = ["GraphENSAugmenter"]
 @register_augmenter(
     "graphens",
     summary="GraphENS: synthesise minor nodes by mixing ego networks (saliency-masked "
-    "features, mixed neighbour distribution), every step (full-batch only)",
+    "features, mixed neighbour distribution), every step (full-batch only: drawn from "
+    "full-graph predictions and appended to the whole graph)",
 )
 class GraphENSAugmenter(SynthesisAugmenter):
     """Neighbour-aware ego-network synthesis (see the module docstring)."""

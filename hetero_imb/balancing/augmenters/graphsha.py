@@ -43,7 +43,8 @@ __all__ = ["GraphSHAAugmenter"]
 @register_augmenter(
     "graphsha",
     summary="GraphSHA: hard minor samples mixed towards the nearest other class, "
-    "neighbours from the source's 1-hop subgraph, every step (full-batch only)",
+    "neighbours from the source's 1-hop subgraph, every step (full-batch only: drawn "
+    "from full-graph predictions and appended to the whole graph)",
 )
 class GraphSHAAugmenter(SynthesisAugmenter):
     """Harder minor samples with SemiMixup (see the module docstring)."""
