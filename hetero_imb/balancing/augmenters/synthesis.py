@@ -324,9 +324,10 @@ class SynthesisAugmenter(Augmenter):
             width = sal.size(1)
             k = max(1, int(width * self.params_["keep_prob"]))
             kept = (fraction * k).long()
-            weights = sal[dst] + 1e-10
-            drawn = torch.multinomial(weights / weights.sum(1, keepdim=True), k,
-                                      generator=self.generator)
+            # k draws without replacement ∝ saliency, in draw order: the k smallest
+            # exponential keys -log(u) / w (the law of torch.multinomial, ~30x faster here)
+            u = torch.rand(dst.numel(), width, generator=self.generator).clamp_min(1e-12)
+            drawn = (-u.log() / (sal[dst] + 1e-10)).topk(k, dim=1, largest=False).indices
             use = torch.arange(k)[None, :] < kept.clamp(1, k)[:, None]
             mask = torch.zeros(dst.numel(), width, dtype=torch.bool)
             mask[torch.arange(dst.numel())[:, None].expand(-1, k)[use], drawn[use]] = True
