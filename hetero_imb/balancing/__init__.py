@@ -12,7 +12,8 @@
   (``renode``); :mod:`~.graph_loss` is their base (graph hooks of the training loop)
   and :mod:`~.topology` the target-node neighbourhood they read on heterographs;
 * :mod:`~hetero_imb.balancing.augmenters`: the ``AUGMENTERS`` registry (``none``,
-  ``bat``) of methods that change the training graph, and :func:`register_augmenter`.
+  ``bat``, ``graphens``, ``graphsha``) of methods that change the training graph (the
+  last two append labelled synthetic target nodes), and :func:`register_augmenter`.
 
 A new loss or sampler is one class with one registration decorator
 (:func:`register_loss`, :func:`register_sampler`); the CLI, the comparison runner and
