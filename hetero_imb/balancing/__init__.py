@@ -15,7 +15,8 @@
   ``focal-bce``, ``margin-bce``, ``asl``, ``db`` (:mod:`~.losses.multilabel`) and the
   sampler ``ml-ros`` (:mod:`~.samplers.multilabel`), marked ``multilabel = True``;
 * :mod:`~hetero_imb.balancing.augmenters`: the ``AUGMENTERS`` registry (``none``,
-  ``bat``) of methods that change the training graph, and :func:`register_augmenter`.
+  ``bat``, ``graphens``, ``graphsha``) of methods that change the training graph (the
+  last two append labelled synthetic target nodes), and :func:`register_augmenter`.
 
 A new loss or sampler is one class with one registration decorator
 (:func:`register_loss`, :func:`register_sampler`); the CLI, the comparison runner and

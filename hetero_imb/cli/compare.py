@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", help="comma-separated model names")
     parser.add_argument("--losses", help="comma-separated loss names")
     parser.add_argument("--samplers", help="comma-separated sampler names")
+    parser.add_argument("--augmenters", help="comma-separated augmenter names (a grid axis; "
+                        "cells other than none are labelled SAMPLER+AUGMENTER)")
     parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
                         help="parameter of --augmenter (applies to every run of the grid), "
                         "repeatable")
@@ -234,6 +236,7 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
         models=_names(args.models) or ([args.model] if args.model else None),
         losses=_names(args.losses) or ([args.loss] if args.loss else None),
         samplers=_names(args.samplers) or ([args.sampler] if args.sampler else None),
+        augmenters=_names(args.augmenters),
         seeds=seeds,
         cv=args.cv,
         dataset=args.dataset,

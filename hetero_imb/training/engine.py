@@ -180,6 +180,10 @@ class _Trainer:
             loss.fit(data, self.train_idx, y[self.train_idx])
         self.augmenter = augmenter
         if augmenter is not None:
+            if getattr(augmenter, "adds_nodes", False) and sampler is not None \
+                    and getattr(sampler, "name", "") != "none":
+                raise ValueError(f"{augmenter.owner} adds labelled nodes (it balances the "
+                                 "classes itself); use sampler 'none' with it")
             augmenter.fit(data, self.train_idx, y[self.train_idx], seed=seed)
         self.dev = dev
         self.model = model.to(dev)
@@ -265,7 +269,13 @@ class _Trainer:
         self.model.train()
         if self.loader is None:
             graph = self.graph if self.augmenter is None else self.augmenter.augment(self.graph)
-            losses = [self.step(graph, self.train_rows, self.train_y, self.train_idx)]
+            rows, labels, index = self.train_rows, self.train_y, self.train_idx
+            extra = None if self.augmenter is None else self.augmenter.synthetic_rows()
+            if extra is not None:  # labelled synthetic nodes after the real ones (node id -1)
+                rows = torch.cat([rows, extra[0].to(self.dev)])
+                labels = torch.cat([labels, extra[1].to(self.dev)])
+                index = torch.cat([index, index.new_full((extra[0].numel(),), -1)])
+            losses = [self.step(graph, rows, labels, index)]
         else:
             losses = [self.step(*self._batch_args(batch.to(self.dev))) for batch in self.loader]
         return float(torch.stack(losses).mean())

@@ -10,10 +10,16 @@ file serves a single run and a whole comparison::
       models: [mlp, xgboost, gcn]
       losses: [ce, weighted, {name: focal, params: {gamma: 1.0}}]
       samplers: [none, oversample-neighbors]
+      augmenters: [none, bat, graphens]   # optional; default: the run config's augmenter
       seeds: [0, 1, 2, 3, 4]
       cv: null          # or K: stratified K-fold folds instead of seeds
       skip:             # cells to leave out; "!" negates
         - {loss: "!ce", sampler: "!none"}
+
+With an ``augmenters`` axis, a cell whose augmenter is not ``none`` is labelled
+``SAMPLER+AUGMENTER`` in the sampler column and in its run folder name
+(``gcn__ce__none+graphens__seed0``); ``none`` cells, and every cell of a grid without
+the axis, keep the names they always had, so earlier folders resume.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 from .config import RunConfig, check_keys, resolve
 
-GRID_KEYS = ("models", "losses", "samplers", "seeds", "cv", "skip")
+GRID_KEYS = ("models", "losses", "samplers", "augmenters", "seeds", "cv", "skip")
 
 
 @dataclass(frozen=True)
@@ -89,12 +95,13 @@ class Grid:
     seeds: list[int]
     cv: int | None = None
     skip: list[dict[str, str]] = field(default_factory=list)
+    augmenters: list[Component] | None = None
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], **overrides: Any) -> Grid:
         """Build from a parsed grid file; ``overrides`` (not None) replace grid axes or
-        base keys (``models``, ``losses``, ``samplers``, ``seeds``, ``cv`` or any
-        RunConfig key)."""
+        base keys (``models``, ``losses``, ``samplers``, ``augmenters``, ``seeds``, ``cv``
+        or any RunConfig key)."""
         values = dict(values)
         grid_values = dict(values.pop("grid", None) or {})
         unknown = sorted(set(grid_values) - set(GRID_KEYS))
@@ -133,6 +140,8 @@ class Grid:
             seeds=seeds,
             cv=cv,
             skip=list(grid_values.get("skip") or []),
+            augmenters=None if grid_values.get("augmenters") is None else
+            [parse_component(x, "augmenters") for x in axis("augmenters", [])],
         )
 
     def to_yaml(self) -> str:
@@ -151,46 +160,63 @@ class Grid:
             "cv": self.cv,
             "skip": self.skip,
         }
+        if self.augmenters is not None:
+            values["grid"]["augmenters"] = [comp(c) for c in self.augmenters]
         return yaml.safe_dump(values, sort_keys=False)
 
-    def _skipped(self, model: str, loss: str, sampler: str) -> bool:
+    def _skipped(self, model: str, loss: str, sampler: str, augmenter: str = "none") -> bool:
         """A rule such as ``{loss: "!ce", sampler: "!none"}`` skips every cell whose
         loss is not ``ce`` and whose sampler is not ``none`` (``!`` negates)."""
-        cell = {"model": model, "loss": loss, "sampler": sampler}
+        cell = {"model": model, "loss": loss, "sampler": sampler, "augmenter": augmenter}
 
         def matches(key: str, value: str) -> bool:
             if key not in cell:
-                raise ValueError(f"grid 'skip' keys must be model, loss or sampler, got {key!r}")
+                raise ValueError(
+                    f"grid 'skip' keys must be model, loss, sampler or augmenter, got {key!r}")
             if isinstance(value, str) and value.startswith("!"):
                 return cell[key] != value[1:]
             return cell[key] == value
 
         return any(all(matches(k, v) for k, v in rule.items()) for rule in self.skip)
 
-    def runs(self) -> Iterator[RunSpec]:
-        """Every run of the grid, in a stable order."""
+    def _cells(self) -> Iterator[tuple[Component, Component, Component, Component | None]]:
+        augmenters: list[Component | None] = list(self.augmenters or [None])
         for model in self.models:
             for loss in self.losses:
                 for sampler in self.samplers:
-                    if self._skipped(model.name, loss.name, sampler.name):
-                        continue
-                    repeats = range(self.cv) if self.cv else self.seeds
-                    for r in repeats:
-                        seed = self.base.seed if self.cv else r
-                        split = f"kfold:{self.cv}:{r}" if self.cv else self.base.split
-                        config = self.base.replace(
-                            model=model.name,
-                            model_params={**self.base.model_params, **model.params},
-                            loss=loss.name,
-                            loss_params={**self.base.loss_params, **loss.params},
-                            sampler=sampler.name,
-                            sampler_params={**self.base.sampler_params, **sampler.params},
-                            seed=seed,
-                            split=split,
-                        )
-                        tail = f"fold{r}" if self.cv else f"seed{seed}"
-                        key = f"{model.label}__{loss.label}__{sampler.label}__{tail}"
-                        yield RunSpec(
-                            config=config, key=key, fold=r if self.cv else None,
-                            model=model.label, loss=loss.label, sampler=sampler.label,
-                        )
+                    for aug in augmenters:
+                        name = aug.name if aug is not None else self.base.augmenter
+                        if not self._skipped(model.name, loss.name, sampler.name, name):
+                            yield model, loss, sampler, aug
+
+    def runs(self) -> Iterator[RunSpec]:
+        """Every run of the grid, in a stable order."""
+        for model, loss, sampler, aug in self._cells():
+            repeats = range(self.cv) if self.cv else self.seeds
+            extra: dict[str, Any] = {}
+            sampler_label = sampler.label
+            if aug is not None:
+                extra = {"augmenter": aug.name,
+                         "augmenter_params": {**self.base.augmenter_params, **aug.params}}
+                if aug.name != "none":
+                    sampler_label = f"{sampler.label}+{aug.label}"
+            for r in repeats:
+                seed = self.base.seed if self.cv else r
+                split = f"kfold:{self.cv}:{r}" if self.cv else self.base.split
+                config = self.base.replace(
+                    model=model.name,
+                    model_params={**self.base.model_params, **model.params},
+                    loss=loss.name,
+                    loss_params={**self.base.loss_params, **loss.params},
+                    sampler=sampler.name,
+                    sampler_params={**self.base.sampler_params, **sampler.params},
+                    seed=seed,
+                    split=split,
+                    **extra,
+                )
+                tail = f"fold{r}" if self.cv else f"seed{seed}"
+                key = f"{model.label}__{loss.label}__{sampler_label}__{tail}"
+                yield RunSpec(
+                    config=config, key=key, fold=r if self.cv else None,
+                    model=model.label, loss=loss.label, sampler=sampler_label,
+                )

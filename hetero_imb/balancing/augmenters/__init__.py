@@ -1,7 +1,11 @@
 """Graph augmenters: methods that change the training graph, registered in ``AUGMENTERS``.
 
 * ``"none"``: train on the graph as it is (the default);
-* ``"bat"``: balanced topological augmentation (:mod:`.bat`, full-batch only).
+* ``"bat"``: balanced topological augmentation (:mod:`.bat`, full-batch only);
+* ``"graphens"``: ego-network synthesis of minor nodes (:mod:`.graphens`, full-batch only);
+* ``"graphsha"``: harder minor samples with SemiMixup (:mod:`.graphsha`, full-batch only).
+
+The two synthesis methods append labelled target nodes (:mod:`.synthesis`).
 
 :mod:`.base` holds :class:`Augmenter` (the hooks the training loop calls:
 ``prepare``, ``fit``, ``on_epoch``, ``augment``), ``AUGMENTERS`` and
@@ -18,6 +22,8 @@ from .base import AUGMENTERS, Augmenter, NoAugmenter, build_augmenter, register_
 
 # The built-in augmenters register in this order: ``--help``, README table.
 from .bat import BATAugmenter
+from .graphens import GraphENSAugmenter
+from .graphsha import GraphSHAAugmenter
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -27,6 +33,8 @@ __all__ = [
     "AUGMENTERS",
     "Augmenter",
     "BATAugmenter",
+    "GraphENSAugmenter",
+    "GraphSHAAugmenter",
     "NoAugmenter",
     "build_augmenter",
     "register_augmenter",

@@ -14,7 +14,12 @@ loop (:mod:`hetero_imb.training.engine`) drives it without knowing its name:
   probabilities of every target node ``[N, C]`` (computed on the graph *without*
   augmentation, as the model is evaluated);
 * ``augment(graph)``: before each full-batch training step; returns the graph to
-  train on (a shallow copy; the evaluation graph is never changed).
+  train on (a shallow copy; the evaluation graph is never changed);
+* ``synthetic_rows()``: right after ``augment``, ``None`` or ``(ids, labels)`` of the
+  *labelled* target nodes it appended (ids ``N..N+S-1`` in the augmented graph), which
+  the loop trains on beside the training nodes (``graphens``, ``graphsha``;
+  ``adds_nodes = True``). Such augmenters balance the classes themselves and are
+  refused with a re-sampler.
 
 Augmenters act on the graph after ``preprocess``: the encoders' ``preprocess``
 (meta-path graphs, metapath2vec walks, MLP feature rows) reads only the dataset's own
@@ -91,12 +96,15 @@ class Augmenter:
         params_: The validated options, defaults filled in.
         supports_minibatch: Whether it works with mini-batch training; when not,
             ``minibatch_reason`` says why (shown in errors, ``--help`` and docs).
+        adds_nodes: Whether :meth:`augment` appends labelled target nodes
+            (:meth:`synthetic_rows`).
     """
 
     name: ClassVar[str] = ""
     params: ClassVar[dict[str, ParamSpec]] = {}
     supports_minibatch: ClassVar[bool] = True
     minibatch_reason: ClassVar[str] = ""
+    adds_nodes: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
         self._given = dict(params)
@@ -155,6 +163,11 @@ class Augmenter:
                 "(hetero_imb's training loop does)"
             )
         return self._augment(graph)
+
+    def synthetic_rows(self) -> tuple[Tensor, Tensor] | None:
+        """``(ids, labels)`` of the labelled target nodes the last :meth:`augment`
+        appended, or ``None`` (the default: it appends none)."""
+        return None
 
     # hooks -------------------------------------------------------------------------
     def _prepare(self, data: HeteroData) -> HeteroData:
