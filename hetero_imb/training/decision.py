@@ -4,11 +4,13 @@ A model trained on imbalanced labels often ranks the rare class well yet rarely
 predicts it: its scores are shifted towards the large classes. Adding a per-class
 offset ``b_c`` to the log-probabilities and predicting ``argmax_c(log p_c + b_c)``
 moves the decision boundaries without retraining. The offsets are chosen on the
-validation nodes only, by one of two objectives:
+validation nodes only, by one of three objectives:
 
 * ``"macro-f1"``: coordinate ascent on validation macro-F1 (one class's offset at a
   time, over the offsets where some node's prediction changes; class 0 stays at 0,
   since only differences between offsets matter);
+* ``"balanced-accuracy"``: the same search on validation balanced accuracy (the mean
+  of the per-class recalls);
 * ``"recall:CLASS:FLOOR"``: the offset of ``CLASS`` alone, as large as possible while
   its validation precision stays at or above ``FLOOR`` — the highest recall of that
   class at that precision.
@@ -26,7 +28,8 @@ import numpy as np
 
 __all__ = ["DecisionSpec", "apply_offsets", "parse_decision", "tune_offsets"]
 
-_FORMS = "'none', 'macro-f1' or 'recall:CLASS:PRECISION_FLOOR' (e.g. recall:politician:0.6)"
+_FORMS = ("'none', 'macro-f1', 'balanced-accuracy' or 'recall:CLASS:PRECISION_FLOOR' "
+          "(e.g. recall:politician:0.6)")
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class DecisionSpec:
     """A parsed ``tune_decision`` option.
 
     Attributes:
-        objective: ``"none"``, ``"macro-f1"`` or ``"recall"``.
+        objective: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"`` or ``"recall"``.
         target_class: Class name whose recall is raised (``"recall"`` only).
         precision_floor: Minimum validation precision of that class (``"recall"`` only).
     """
@@ -45,7 +48,8 @@ class DecisionSpec:
 
 
 def parse_decision(spec: str | None) -> DecisionSpec:
-    """Parse ``"none"``, ``"macro-f1"`` or ``"recall:CLASS:PRECISION_FLOOR"``.
+    """Parse ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"`` or
+    ``"recall:CLASS:PRECISION_FLOOR"``.
 
     Example:
         >>> parse_decision("recall:fraud:0.5")
@@ -53,8 +57,8 @@ def parse_decision(spec: str | None) -> DecisionSpec:
     """
     if spec is None or spec == "none":
         return DecisionSpec("none")
-    if spec == "macro-f1":
-        return DecisionSpec("macro-f1")
+    if spec in ("macro-f1", "balanced-accuracy"):
+        return DecisionSpec(spec)
     if isinstance(spec, str) and spec.startswith("recall:"):
         name, _, floor = spec[len("recall:"):].rpartition(":")
         try:
@@ -86,6 +90,14 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
     return float(np.mean(f1))
 
 
+def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    recalls = [np.mean(pred[y == c] == c) for c in range(k) if np.any(y == c)]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+_OBJECTIVES = {"macro-f1": _macro_f1, "balanced-accuracy": _balanced_accuracy}
+
+
 def _switch_points(scores: np.ndarray, c: int) -> np.ndarray:
     """Offsets of class ``c`` at which some node's prediction turns to ``c``, each
     nudged just past the switch (sorted, unique)."""
@@ -94,10 +106,11 @@ def _switch_points(scores: np.ndarray, c: int) -> np.ndarray:
     return points + 1e-9 * np.maximum(1.0, np.abs(points))
 
 
-def _tune_macro_f1(scores: np.ndarray, y: np.ndarray, rounds: int) -> np.ndarray:
+def _coordinate_ascent(scores: np.ndarray, y: np.ndarray, rounds: int, objective: str) -> np.ndarray:
+    metric = _OBJECTIVES[objective]
     k = scores.shape[1]
     offsets = np.zeros(k)
-    best = _macro_f1(y, apply_offsets(scores, offsets), k)
+    best = metric(y, apply_offsets(scores, offsets), k)
     for _ in range(rounds):
         improved = False
         for c in range(1, k):
@@ -106,7 +119,7 @@ def _tune_macro_f1(scores: np.ndarray, y: np.ndarray, rounds: int) -> np.ndarray
             for b in np.concatenate([[0.0], _switch_points(base, c)]):
                 trial = offsets.copy()
                 trial[c] = b
-                value = _macro_f1(y, apply_offsets(scores, trial), k)
+                value = metric(y, apply_offsets(scores, trial), k)
                 # strictly better, or as good with a smaller move
                 if value > best + 1e-12 or (abs(value - best) <= 1e-12 and abs(b) < abs(offsets[c])):
                     improved |= value > best + 1e-12
@@ -143,7 +156,8 @@ def tune_offsets(
         y: Validation labels ``[N]`` (class ids).
         spec: A :class:`DecisionSpec` or its string form (see :func:`parse_decision`).
         class_names: Class names, index = class id.
-        rounds: Coordinate-ascent sweeps over the classes (``"macro-f1"``).
+        rounds: Coordinate-ascent sweeps over the classes (``"macro-f1"``,
+            ``"balanced-accuracy"``).
 
     Returns:
         ``{"spec": str, "offsets": [C floats], "reached": bool}``; ``reached`` is false
@@ -163,8 +177,9 @@ def tune_offsets(
         return {"spec": text, "offsets": [0.0] * scores.shape[1], "reached": True}
     if len(y) == 0:
         raise ValueError("tune_decision needs labelled validation nodes; the validation set is empty")
-    if parsed.objective == "macro-f1":
-        return {"spec": text, "offsets": _tune_macro_f1(scores, y, rounds).tolist(), "reached": True}
+    if parsed.objective in _OBJECTIVES:
+        offsets = _coordinate_ascent(scores, y, rounds, parsed.objective)
+        return {"spec": text, "offsets": offsets.tolist(), "reached": True}
     if parsed.target_class not in class_names:
         raise ValueError(
             f"tune_decision names class {parsed.target_class!r}; classes are: {', '.join(class_names)}"

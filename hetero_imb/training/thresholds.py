@@ -51,6 +51,18 @@ def _best_f1(p: np.ndarray, y: np.ndarray) -> float:
     return float(t[best[np.argmin(np.abs(t[best] - 0.5))]])
 
 
+def _best_balanced_accuracy(p: np.ndarray, y: np.ndarray) -> float:
+    """Threshold of the highest ``(TPR + TNR) / 2`` (Youden's J), nearest 0.5 on ties."""
+    t = _candidates(p)
+    tp, predicted, positives = _counts(p, y, t)
+    negatives = len(y) - positives
+    tpr = tp / positives if positives else np.zeros(len(t))
+    tnr = (negatives - (predicted - tp)) / negatives if negatives else np.zeros(len(t))
+    score = (tpr + tnr) / 2
+    best = np.flatnonzero(score >= score.max() - 1e-12)
+    return float(t[best[np.argmin(np.abs(t[best] - 0.5))]])
+
+
 def _recall_at_precision(p: np.ndarray, y: np.ndarray, floor: float) -> tuple[float, bool]:
     t = _candidates(p)
     tp, predicted, _ = _counts(p, y, t)
@@ -67,7 +79,8 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
     Args:
         proba: Validation probabilities ``[N, C]``.
         y: Validation multi-hot labels ``[N, C]``.
-        spec: ``"none"``, ``"macro-f1"`` or ``"recall:LABEL:FLOOR"``.
+        spec: ``"none"``, ``"macro-f1"`` (each label's best F1), ``"balanced-accuracy"``
+            (each label's best ``(TPR + TNR) / 2``) or ``"recall:LABEL:FLOOR"``.
         class_names: Label names.
 
     Returns:
@@ -87,9 +100,10 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
         return {"spec": "none", "thresholds": thresholds, "reached": True}
     if len(y) == 0:
         raise ValueError("tune_decision needs labelled validation nodes; the validation set is empty")
-    if parsed.objective == "macro-f1":
-        thresholds = [_best_f1(p[:, k], y[:, k]) for k in range(c)]
-        return {"spec": "macro-f1", "thresholds": thresholds, "reached": True}
+    if parsed.objective in ("macro-f1", "balanced-accuracy"):
+        best = _best_f1 if parsed.objective == "macro-f1" else _best_balanced_accuracy
+        thresholds = [best(p[:, k], y[:, k]) for k in range(c)]
+        return {"spec": parsed.objective, "thresholds": thresholds, "reached": True}
     if parsed.target_class not in class_names:
         raise ValueError(f"tune_decision names label {parsed.target_class!r}; labels are: "
                          f"{', '.join(class_names)}")

@@ -65,6 +65,16 @@ def test_thresholds_maximise_each_label_f1():
     assert (Y[b, 1].mean() >= 0.6) and Y[b, 1].sum() >= 1
 
 
+def test_balanced_accuracy_thresholds_are_youden_optima():
+    # label x: p = .9 .6 | .4 .2 separates at 0.5; label y: positives .2 .3 above negatives
+    # .1 .05, so (TPR + TNR) / 2 = 1 between 0.1 and 0.2: the midpoint 0.15
+    p = np.array([[0.9, 0.1], [0.6, 0.2], [0.4, 0.3], [0.2, 0.05]])
+    y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    out = tune_thresholds(p, y, "balanced-accuracy", ["x", "y"])
+    assert out["spec"] == "balanced-accuracy"
+    assert out["thresholds"] == pytest.approx([0.5, 0.15])
+
+
 def test_pr_curves_and_predictions_frame():
     curves = pr_curves(Y, P, NAMES)
     assert set(curves) == set(NAMES) and curves["c"]["support"] == 1

@@ -26,6 +26,26 @@ def test_macro_f1_offsets_match_the_hand_computed_optimum():
     assert f1_score(Y, pred, average="macro") == pytest.approx(0.8)
 
 
+# 95 negatives (70 at d = -3, 25 at d = -1) and 5 positives (3 at d = -0.5, 2 at d = -2):
+#   0.5 < b <= 1: recalls (1, 3/5): balanced accuracy 0.8, macro-F1 0.870 <- macro-F1's optimum
+#   2 < b <= 3:   recalls (70/95, 1): balanced accuracy 0.868 <- balanced accuracy's optimum
+D2 = np.array([-3.0] * 70 + [-1.0] * 25 + [-0.5] * 3 + [-2.0] * 2)
+SCORES2 = np.stack([np.zeros_like(D2), D2], axis=1)
+Y2 = np.array([0] * 95 + [1] * 5)
+
+
+@pytest.mark.parametrize(("objective", "low", "high", "recalls"), [
+    ("macro-f1", 0.5, 1.0, (1.0, 0.6)),
+    ("balanced-accuracy", 2.0, 3.0, (70 / 95, 1.0)),
+])
+def test_balanced_accuracy_and_macro_f1_pick_their_hand_computed_optima(objective, low, high, recalls):
+    out = tune_offsets(SCORES2, Y2, objective, ["a", "b"])
+    assert out["spec"] == objective
+    assert low < out["offsets"][1] - out["offsets"][0] <= high
+    pred = apply_offsets(SCORES2, np.array(out["offsets"]))
+    assert [np.mean(pred[Y2 == c] == c) for c in (0, 1)] == pytest.approx(list(recalls))
+
+
 def test_recall_at_precision_floor():
     # floor 0.6: b in (1, 2] gives precision 2/3 and recall 1 (the best reachable)
     out = tune_offsets(SCORES, Y, "recall:b:0.6", ["a", "b"])
