@@ -7,7 +7,6 @@ a live progress bar, device auto-selection, and determinism under a seed.
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 import time
@@ -24,7 +23,8 @@ from tqdm.auto import tqdm
 from ..data.graph import num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
-from ..report.metrics import macro_f1
+from .inference import BatchProgress, Evaluator, to_device
+from .sampling import HeteroNeighborLoader, HeteroNeighborSampler
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ class EarlyStopping:
     """Keeps the best validation score, its epoch and a copy of its weights.
 
     Args:
-        patience: Epochs without improvement before :attr:`should_stop` turns true
-            (``None`` or 0: never).
+        patience: Updates (evaluations) without improvement before
+            :attr:`should_stop` turns true (``None`` or 0: never).
 
     Example:
         >>> stopper = EarlyStopping(patience=2)
@@ -179,14 +179,25 @@ class _Trainer:
         self.dev = dev
         self.model = model.to(dev)
         self.loss = loss.to(dev)
-        # a shallow copy moved to the device: the caller's graph stays where it was
-        self.graph = copy.copy(data).to(dev)
+        self.data = data
+        self._graph: HeteroData | None = None  # full graph on the device, moved on first use
         self.y = y.to(dev)
         self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
         self.loader: Any = None
+        hooks = any(callable(getattr(obj, "on_epoch", None)) for obj in (loss, augmenter))
+        self.evaluator = Evaluator(self.model, lambda: self.graph, self.y, self.val_idx,
+                                   self.n_classes, dev, seed=seed, hooks_need_proba=hooks)
+
+    @property
+    def graph(self) -> HeteroData:
+        """The full graph on the device (a shallow copy; never used in mini-batch mode)."""
+        if self._graph is None:
+            self._graph = to_device(self.data, self.dev)
+        return self._graph
 
     def use_minibatches(self, data: HeteroData, batch_size: int, num_neighbors: Sequence[int],
-                        balanced: bool, seed: int) -> None:
+                        balanced: bool, seed: int,
+                        eval_num_neighbors: Sequence[int] | None = None) -> None:
         """Train on sampled subgraphs of ``batch_size`` seed nodes from now on."""
         if not self.model.encoder.supports_minibatch:
             raise ValueError(
@@ -198,12 +209,14 @@ class _Trainer:
                 f"{self.augmenter.owner} works full-batch only: "
                 f"{self.augmenter.minibatch_reason}; leave batch_size unset"
             )
-        from .sampling import HeteroNeighborLoader
-
         self.loader = HeteroNeighborLoader(
             data, input_nodes=self.train_idx, num_neighbors=list(num_neighbors),
             batch_size=batch_size, shuffle=True, seed=seed, balanced=balanced,
         )
+        eval_sampler = self.loader.sampler
+        if eval_num_neighbors is not None and list(eval_num_neighbors) != list(num_neighbors):
+            eval_sampler = HeteroNeighborSampler(data, list(eval_num_neighbors))
+        self.evaluator.use_minibatches(eval_sampler, batch_size)
 
     def step(self, z: Tensor, rows_y: Tensor, index: Tensor) -> Tensor:
         """One optimiser step on the embeddings ``z`` of the rows ``index``."""
@@ -244,7 +257,7 @@ class _Trainer:
         if self.augmenter is not None:
             self.augmenter.on_epoch(epoch, proba)
 
-    def train_epoch(self) -> float:
+    def train_epoch(self, label: str = "train") -> float:
         """One pass over the training nodes; returns the mean training loss."""
         self.model.train()
         if self.loader is None:
@@ -253,24 +266,20 @@ class _Trainer:
             losses = [self.step(z, self.y[self.train_idx], self.train_idx)]
         else:
             losses = []
-            for batch in self.loader:
-                batch = batch.to(self.dev)
+            progress = BatchProgress(label, len(self.loader))
+            for done, batch in enumerate(self.loader, start=1):
+                batch = to_device(batch, self.dev)
                 size = batch[self.target].batch_size
                 z = self.model.embed(batch)[:size]
                 losses.append(self.step(z, batch[self.target].y[:size],
                                         batch[self.target].n_id[:size]))
+                progress.step(done)
         return float(torch.stack(losses).mean())
 
-    @torch.no_grad()
-    def predict(self) -> Tensor:
-        """Class probabilities of every target node ``[N, C]``."""
-        self.model.eval()
-        return self.model(self.graph).softmax(dim=-1)
-
-    def val_macro_f1(self, proba: Tensor) -> float:
-        """Macro-F1 of ``proba`` on the validation nodes."""
-        pred = proba[self.val_idx.to(self.dev)].argmax(-1)
-        return float(macro_f1(self.y[self.val_idx.to(self.dev)], pred, self.n_classes))
+    def predict(self, nodes: Tensor | None = None, label: str = "predict") -> Tensor:
+        """Class probabilities ``[n, C]`` of the target ``nodes`` (``None``: all ``N``);
+        see :class:`~hetero_imb.training.inference.Evaluator`."""
+        return self.evaluator.predict(nodes, label)
 
 
 def fit(
@@ -291,6 +300,8 @@ def fit(
     balanced_batches: bool = False,
     callbacks: Sequence[Callable[[dict[str, Any]], Any]] | None = None,
     augmenter: Any | None = None,
+    eval_every: int = 1,
+    eval_num_neighbors: Sequence[int] | None = None,
 ) -> FitResult:
     """Train ``model`` on the train mask of ``data`` and keep the best validation weights.
 
@@ -309,8 +320,9 @@ def fit(
         epochs: Maximum number of epochs (> 0).
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
-        patience: Stop after this many epochs without a better validation macro-F1
-            (``None`` or 0 disables early stopping).
+        patience: Stop after this many evaluations without a better validation
+            macro-F1 (``None`` or 0 disables early stopping); with ``eval_every=1``
+            (the default), epochs.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
         seed: Seeds dropout, sampling and re-sampling; same seed → same result.
         progress: Show a progress bar (``None``: only on a terminal).
@@ -326,6 +338,14 @@ def fit(
             ``fit(data, train_index, y_train, seed=...)`` once, ``on_epoch(epoch, proba)``
             after each epoch and ``augment(graph)`` for the graph of each full-batch
             step; evaluation always uses ``data`` itself.
+        eval_every: Evaluate on the validation nodes every this many epochs (and
+            after the last one); epochs in between record ``val_macro_f1`` NaN. Early
+            stopping counts evaluations. A loss or augmenter with an ``on_epoch``
+            hook still gets fresh probabilities after every epoch.
+        eval_num_neighbors: Neighbours per hop for evaluation and the final
+            prediction in mini-batch mode (``None``: ``num_neighbors``; ``-1`` per hop:
+            exact, the whole receptive field). Mini-batch mode never runs the full
+            graph: the evaluated nodes go through in batches of ``batch_size``.
 
     Returns:
         A :class:`FitResult`.
@@ -334,6 +354,8 @@ def fit(
         GraphValidationError: ``data`` fails ``validate_graph(data, for_training=True)``.
     """
     _check_fit_args(epochs, patience, batch_size)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
     validate_graph(data, for_training=True)
     dev = resolve_device(device)
     torch.manual_seed(seed)
@@ -343,7 +365,8 @@ def fit(
     trainer = _Trainer(model, data, loss, sampler, lr=lr, weight_decay=weight_decay,
                        dev=dev, seed=seed, augmenter=augmenter)
     if batch_size is not None:
-        trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
+        trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed,
+                                eval_num_neighbors)
 
     history: list[dict[str, Any]] = []
     stopper = EarlyStopping(patience)
@@ -352,17 +375,21 @@ def fit(
     fit_start = time.perf_counter()
     for epoch in bar:
         epoch_start = time.perf_counter()
-        train_loss = trainer.train_epoch()
-        proba = trainer.predict()
+        train_loss = trainer.train_epoch(f"train epoch {epoch}/{epochs}")
+        train_end = time.perf_counter()
+        due = epoch % eval_every == 0 or epoch == epochs
+        proba, val_f1 = trainer.evaluator.evaluate(epoch, due)
         trainer.end_epoch(epoch, proba)
-        val_f1 = trainer.val_macro_f1(proba)
         if not np.isfinite(train_loss):
             raise FloatingPointError(
                 f"training loss became {train_loss} at epoch {epoch}; lower the learning rate"
             )
+        end = time.perf_counter()
         history.append({"epoch": epoch, "loss": train_loss, "val_macro_f1": val_f1,
-                        "seconds": time.perf_counter() - epoch_start})
-        stopper.update(val_f1, epoch, trainer.model)
+                        "seconds": end - epoch_start, "train_seconds": train_end - epoch_start,
+                        "eval_seconds": end - train_end})
+        if due:
+            stopper.update(val_f1, epoch, trainer.model)
         for callback in callbacks or ():
             callback({**history[-1], "epochs": epochs, "best_epoch": stopper.best_epoch})
         bar.set_postfix(loss=f"{train_loss:.4f}", val_macro_f1=f"{val_f1:.4f}",
@@ -374,7 +401,7 @@ def fit(
     bar.close()
     if stopper.best_state is not None:
         trainer.model.load_state_dict(stopper.best_state)
-    proba = trainer.predict().cpu()
+    proba = trainer.predict(label="final prediction").cpu()
     return FitResult(model=trainer.model.cpu(), data=data, proba=proba, history=history,
                      best_epoch=stopper.best_epoch, fit_seconds=fit_seconds,
                      preprocess_seconds=preprocess_seconds)
