@@ -15,6 +15,12 @@ Three implementations of the same layer (``implementation`` setting):
   message per edge and relation;
 * ``"fast"``: PyG's ``FastRGCNConv``, which gathers one weight matrix per edge.
 
+On a sampled subgraph (mini-batches; nodes ordered by hop with ``num_sampled_nodes``,
+see :mod:`hetero_imb.training.sampling`), ``"spmm"`` computes layer ``l`` of ``L`` only
+for the nodes within ``L - l`` hops of the seeds, as PyG's ``trim_to_layer`` does, and
+returns the seeds' rows: the last layer runs on the seeds alone, and the outermost
+nodes only feed their messages in (the seeds' embeddings are unchanged; tested).
+
 ``"spmm"`` and ``"rgcn"`` compute the same function with the same parameters (tested
 to float rounding); a model trained with one can be evaluated with the other.
 
