@@ -32,6 +32,9 @@ from .sampling import HeteroNeighborSampler
 
 log = logging.getLogger(__name__)
 
+#: Default seconds between two progress lines of :class:`BatchProgress`.
+PROGRESS_SECONDS = 30.0
+
 __all__ = ["BatchProgress", "Evaluator", "predict_in_batches", "to_device"]
 
 
@@ -72,8 +75,8 @@ class BatchProgress:
     Args:
         label: What runs (first words of each line).
         total: Number of batches.
-        every_seconds: Minimum time between two lines (a pass shorter than this
-            logs nothing).
+        every_seconds: Minimum time between two lines (``None``:
+            :data:`PROGRESS_SECONDS`); a pass shorter than this logs nothing.
         clock: Time source (tests pass a fake one).
 
     Example:
@@ -83,9 +86,10 @@ class BatchProgress:
         [False, True, False]
     """
 
-    def __init__(self, label: str, total: int, every_seconds: float = 30.0,
+    def __init__(self, label: str, total: int, every_seconds: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.label, self.total, self.every_seconds, self.clock = label, int(total), every_seconds, clock
+        self.label, self.total, self.clock = label, int(total), clock
+        self.every_seconds = PROGRESS_SECONDS if every_seconds is None else every_seconds
         self.start = self.last = clock()
 
     def step(self, done: int) -> bool:
