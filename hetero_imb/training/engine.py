@@ -184,7 +184,8 @@ class _Trainer:
         self.y = y.to(dev)
         self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
         self.loader: Any = None
-        hooks = any(callable(getattr(obj, "on_epoch", None)) for obj in (loss, augmenter))
+        hooks = any(callable(getattr(obj, "on_epoch", None))
+                    and getattr(obj, "uses_epoch_proba", True) for obj in (loss, augmenter))
         self.evaluator = Evaluator(self.model, lambda: self.graph, self.y, self.val_idx,
                                    self.n_classes, dev, seed=seed, hooks_need_proba=hooks)
 
@@ -249,12 +250,13 @@ class _Trainer:
             "sampler 'none' or an oversampler with this loss"
         )
 
-    def end_epoch(self, epoch: int, proba: Tensor) -> None:
-        """Tell the loss that ``epoch`` finished, with the current probabilities."""
+    def end_epoch(self, epoch: int, proba: Tensor | None) -> None:
+        """Tell the loss that ``epoch`` finished, with the current probabilities
+        (``None`` when no hook reads them; an augmenter is then not called)."""
         hook = getattr(self.loss, "on_epoch", None)
         if callable(hook):
             hook(epoch, proba)
-        if self.augmenter is not None:
+        if self.augmenter is not None and proba is not None:
             self.augmenter.on_epoch(epoch, proba)
 
     def train_epoch(self, label: str = "train") -> float:
@@ -341,7 +343,9 @@ def fit(
         eval_every: Evaluate on the validation nodes every this many epochs (and
             after the last one); epochs in between record ``val_macro_f1`` NaN. Early
             stopping counts evaluations. A loss or augmenter with an ``on_epoch``
-            hook still gets fresh probabilities after every epoch.
+            hook still gets every target node's fresh probabilities after every
+            epoch (in mini-batch mode: all target nodes predicted in batches), unless
+            it sets ``uses_epoch_proba = False``.
         eval_num_neighbors: Neighbours per hop for evaluation and the final
             prediction in mini-batch mode (``None``: ``num_neighbors``; ``-1`` per hop:
             exact, the whole receptive field). Mini-batch mode never runs the full

@@ -147,3 +147,36 @@ def test_batch_progress_logs_through_logging(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "train epoch 1/2: batch 2/10, elapsed 31s, eta 2m04s"
     ]
+
+
+class _ProbaReadingCE(nn.Module):
+    """Cross-entropy with an ``on_epoch`` hook that keeps the probabilities it gets."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, logits, y, **_):
+        return nn.functional.cross_entropy(logits, y)
+
+    def on_epoch(self, epoch, proba):
+        self.seen.append(None if proba is None else tuple(proba.shape))
+
+
+@pytest.mark.parametrize("reads_proba", [False, True])
+def test_minibatch_evaluation_predicts_every_node_only_for_hooks_that_read_it(toy_split,
+                                                                               reads_proba):
+    from hetero_imb.balancing.augmenters import build_augmenter
+
+    torch.manual_seed(0)
+    encoder = Recorder()
+    loss = _ProbaReadingCE() if reads_proba else _loss(toy_split)
+    fit(NodeClassifier(encoder, num_classes=4), toy_split, loss=loss, epochs=2, patience=None,
+        device="cpu", progress=False, batch_size=50, num_neighbors=[2],
+        augmenter=build_augmenter("none"))  # as the runner passes it: reads no probabilities
+    eval_batches = sum(1 for _, _, training in encoder.seen if not training)
+    n_val, n_all = int(toy_split["item"].val_mask.sum()), toy_split["item"].num_nodes
+    per_eval = math.ceil((n_all if reads_proba else n_val) / 50)
+    assert eval_batches == 2 * per_eval + math.ceil(n_all / 50)  # + the final prediction
+    if reads_proba:
+        assert loss.seen == [(n_all, 4), (n_all, 4)]
