@@ -89,6 +89,9 @@ class LDAMLoss(BalancedLoss):
         )
         self.epochs_done = 0
 
+    #: ``on_epoch`` only counts epochs (the loop need not predict every node for it).
+    uses_epoch_proba = False
+
     def on_epoch(self, epoch: int, proba: Tensor | None = None) -> None:
         """Training-loop hook: ``epoch`` (1-based) has just finished."""
         self.epochs_done = int(epoch)

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep dense numeric node features unscaled (default: standardised per node type)")
     parser.add_argument("--seed", type=int, help="seed of everything random (default 0)")
     parser.add_argument("--epochs", type=int, help="maximum epochs (default 200)")
-    parser.add_argument("--patience", type=int, help="early-stopping patience, 0 = off (default 50)")
+    parser.add_argument("--patience", type=int, help="early-stopping patience in evaluations, 0 = off (default 50)")
+    parser.add_argument("--eval-every", type=int, metavar="N",
+                        help="evaluate on the validation nodes every N epochs (default 1)")
     parser.add_argument("--lr", type=float, help="learning rate (default: the model's)")
     parser.add_argument("--weight-decay", type=float, help="weight decay (default: the model's)")
     parser.add_argument("--hidden", type=int, help="hidden size (default: the model's)")
@@ -125,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
         model_params=model_params or None,
         imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
         standardize=args.standardize, seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
+        eval_every=args.eval_every,
         batch_size=args.batch_size, num_neighbors=num_neighbors,
         balanced_batches=args.balanced_batches, root=args.root,
         tune_decision=args.tune_decision, plugins=list(dict.fromkeys(plugins)) or None,
@@ -219,6 +222,8 @@ def run_callbacks(args: argparse.Namespace, config: config_mod.RunConfig, out_di
     callbacks: list[Any] = []
     if args.progress is None and not args.quiet and not sys.stderr.isatty():
         callbacks.append(ProgressLines(f"{config.model}"))
+        # and the loop's progress inside long epochs (mini-batches, batched evaluation)
+        logging.getLogger("hetero_imb.training").setLevel(logging.INFO)
     if args.tensorboard is not None:
         log_dir = Path(args.tensorboard) if args.tensorboard else (
             out_dir.parent / "tensorboard" / out_dir.name)

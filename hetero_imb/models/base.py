@@ -30,7 +30,9 @@ class Encoder(nn.Module):
     Mini-batches: when the loop trains on sampled subgraphs, every node store carries
     ``n_id`` (global node ids, used to index embedding tables) and the target store
     carries ``batch_size``; ``forward`` returns embeddings for all target nodes of the
-    subgraph, and the loop keeps the first ``batch_size`` rows.
+    subgraph (or only the first ``batch_size`` rows, the seeds, when it computes each
+    layer only for the nodes within reach, as R-GCN does from ``num_sampled_nodes``),
+    and the loop keeps the first ``batch_size`` rows.
     """
 
     out_channels: int

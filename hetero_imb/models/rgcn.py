@@ -15,6 +15,12 @@ Three implementations of the same layer (``implementation`` setting):
   message per edge and relation;
 * ``"fast"``: PyG's ``FastRGCNConv``, which gathers one weight matrix per edge.
 
+On a sampled subgraph (mini-batches; nodes ordered by hop with ``num_sampled_nodes``,
+see :mod:`hetero_imb.training.sampling`), ``"spmm"`` computes layer ``l`` of ``L`` only
+for the nodes within ``L - l`` hops of the seeds, as PyG's ``trim_to_layer`` does, and
+returns the seeds' rows: the last layer runs on the seeds alone, and the outermost
+nodes only feed their messages in (the seeds' embeddings are unchanged; tested).
+
 ``"spmm"`` and ``"rgcn"`` compute the same function with the same parameters (tested
 to float rounding); a model trained with one can be evaluated with the other.
 
@@ -128,34 +134,67 @@ class RGCNEncoder(Encoder):
     def _forward_spmm(self, data: HeteroData) -> Tensor:
         xs = self.input(data)
         device, dtype = xs[self.target].device, xs[self.target].dtype
-        present = set(data.edge_types)
-        adjacency = [
-            (
-                r,
-                src,
-                dst,
-                mean_adjacency(
-                    data[(src, rel, dst)].edge_index.to(device),
-                    int(data[src].num_nodes),
-                    int(data[dst].num_nodes),
-                    dtype=dtype,
-                ),
-            )
-            for r, (src, rel, dst) in enumerate(self.edge_types)
-            if (src, rel, dst) in present
-        ]
-        for conv in self.convs:
+        present = [(r, et) for r, et in enumerate(self.edge_types) if et in set(data.edge_types)]
+        keep = layer_rows(data, len(self.convs))
+        adjacency = None if keep else self._adjacency(data, present, None, None, device, dtype)
+        for layer, conv in enumerate(self.convs):
+            if keep:  # sampled subgraph: layer l only for the nodes within L - l hops
+                adjacency = self._adjacency(data, present, keep[layer], keep[layer + 1],
+                                            device, dtype)
+                xs = {t: h[: keep[layer][t]] for t, h in xs.items()}
             xs = {t: F.dropout(h, p=self.dropout, training=self.training) for t, h in xs.items()}
             weight = conv.weight
             if conv.num_bases is not None:
                 weight = (conv.comp @ weight.view(conv.num_bases, -1)).view(
                     conv.num_relations, conv.in_channels_l, conv.out_channels
                 )
-            out = {t: h @ conv.root + conv.bias for t, h in xs.items()}
+            rows = keep[layer + 1] if keep else None
+            out = {t: (h if rows is None else h[: rows[t]]) @ conv.root + conv.bias
+                   for t, h in xs.items()}
             for r, src, dst, adj in adjacency:
                 out[dst] = out[dst] + torch.sparse.mm(adj, xs[src]) @ weight[r]
             xs = {t: F.relu(h) for t, h in out.items()}
         return xs[self.target]
+
+    @staticmethod
+    def _adjacency(data, present, src_rows, dst_rows, device, dtype):
+        """``(relation, src, dst, A)`` per present relation; with row counts, only the
+        edges into the first ``dst_rows[dst]`` nodes (all of them come from the first
+        ``src_rows[src]``), as a ``[dst_rows, src_rows]`` matrix."""
+        out = []
+        for r, (src, rel, dst) in present:
+            edge_index = data[(src, rel, dst)].edge_index.to(device)
+            n_src, n_dst = int(data[src].num_nodes), int(data[dst].num_nodes)
+            if dst_rows is not None:
+                n_src, n_dst = src_rows[src], dst_rows[dst]
+                edge_index = edge_index[:, edge_index[1] < n_dst]
+            out.append((r, src, dst, mean_adjacency(edge_index, n_src, n_dst, dtype=dtype)))
+        return out
+
+
+def layer_rows(data: HeteroData, num_layers: int) -> list[dict[str, int]] | None:
+    """Rows each layer needs on a sampled subgraph, or ``None`` on a full graph.
+
+    Entry ``l`` (``0..num_layers``) maps every node type to the number of its nodes
+    within ``num_layers - l`` hops of the seeds: the input of layer ``l`` (entry 0:
+    every node) and the output of layer ``l - 1``. Reads ``num_sampled_nodes`` (nodes
+    per hop, ordered by hop; see :mod:`hetero_imb.training.sampling`); ``None`` when a
+    node type lacks it.
+
+    Example:
+        >>> data = HeteroData()
+        >>> data["paper"].num_nodes = 7
+        >>> data["paper"].num_sampled_nodes = [2, 3, 2]  # 2 seeds, 3 at hop 1, 2 at hop 2
+        >>> layer_rows(data, 2)
+        [{'paper': 7}, {'paper': 5}, {'paper': 2}]
+    """
+    counts = {t: data[t].get("num_sampled_nodes") for t in data.node_types}
+    if any(c is None for c in counts.values()):
+        return None
+    return [
+        {t: int(sum(c[: num_layers - layer + 1])) for t, c in counts.items()}
+        for layer in range(num_layers + 1)
+    ]
 
 
 def build_rgcn(

@@ -114,6 +114,7 @@ def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
     """
     _int_at_least("epochs", config.epochs, 1)
     _int_at_least("patience", config.patience, 0)
+    _int_at_least("eval_every", config.eval_every, 1)
     _int_at_least("seed", config.seed, 0)
     if config.seed >= 2**63:
         raise ConfigError(f"seed must be an integer below 2**63, got {config.seed!r}")

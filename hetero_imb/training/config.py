@@ -37,7 +37,12 @@ class RunConfig:
         standardize: Scale dense numeric node features to zero mean and unit variance
             per node type, over all nodes of the type (see :mod:`hetero_imb.data.scaling`).
         seed: Seed of everything random in the run (imbalance, split, init, training).
-        epochs, patience: Training length and early-stopping patience (0 = off).
+        epochs, patience: Training length and early-stopping patience (0 = off),
+            counted in evaluations.
+        eval_every: Evaluate on the validation nodes every this many epochs (and
+            after the last); early stopping and the kept weights only see evaluated
+            epochs. In mini-batch mode evaluation runs in batches of sampled
+            subgraphs, never on the full graph.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         batch_size: ``None`` for full-batch, else mini-batch seed nodes per step.
         num_neighbors: Neighbours per hop and relation in mini-batch mode.
@@ -71,6 +76,7 @@ class RunConfig:
     seed: int = 0
     epochs: int = 200
     patience: int = 50
+    eval_every: int = 1
     device: str = "auto"
     batch_size: int | None = None
     num_neighbors: list[int] = field(default_factory=lambda: [10, 10])

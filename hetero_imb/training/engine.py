@@ -7,7 +7,6 @@ a live progress bar, device auto-selection, and determinism under a seed.
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 import time
@@ -24,9 +23,9 @@ from tqdm.auto import tqdm
 from ..data.graph import labelled_mask, num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
-from ..report.metrics import macro_f1
-from ..report.multilabel_metrics import multilabel_macro_f1
 from . import distributed
+from .inference import BatchProgress, Evaluator, to_device
+from .sampling import HeteroNeighborLoader, HeteroNeighborSampler
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +100,8 @@ class EarlyStopping:
     """Keeps the best validation score, its epoch and a copy of its weights.
 
     Args:
-        patience: Epochs without improvement before :attr:`should_stop` turns true
-            (``None`` or 0: never).
+        patience: Updates (evaluations) without improvement before
+            :attr:`should_stop` turns true (``None`` or 0: never).
 
     Example:
         >>> stopper = EarlyStopping(patience=2)
@@ -188,17 +187,29 @@ class _Trainer:
         self.dev = dev
         self.model = model.to(dev)
         self.loss = loss.to(dev)
-        # a shallow copy moved to the device: the caller's graph stays where it was
-        self.graph = copy.copy(data).to(dev)
+        self.data = data
+        self._graph: HeteroData | None = None  # full graph on the device, moved on first use
         self.y = y.to(dev)
         self.train_rows = self.train_idx.to(dev)  # once, not every epoch
         self.train_y = self.y[self.train_rows]
         self.optimiser = torch.optim.Adam(parameter_groups(model, weight_decay), lr=lr)
         self.loader: Any = None
         self.forward: nn.Module = distributed.TrainStep(self.model, sampler, self.gen)
+        hooks = any(callable(getattr(obj, "on_epoch", None))
+                    and getattr(obj, "uses_epoch_proba", True) for obj in (loss, augmenter))
+        self.evaluator = Evaluator(self.model, lambda: self.graph, self.y, self.val_idx,
+                                   self.n_classes, dev, seed=seed, hooks_need_proba=hooks)
+
+    @property
+    def graph(self) -> HeteroData:
+        """The full graph on the device (a shallow copy; never used in mini-batch mode)."""
+        if self._graph is None:
+            self._graph = to_device(self.data, self.dev)
+        return self._graph
 
     def use_minibatches(self, data: HeteroData, batch_size: int, num_neighbors: Sequence[int],
-                        balanced: bool, seed: int) -> None:
+                        balanced: bool, seed: int,
+                        eval_num_neighbors: Sequence[int] | None = None) -> None:
         """Train on sampled subgraphs of ``batch_size`` seed nodes from now on."""
         if not self.model.encoder.supports_minibatch:
             raise ValueError(
@@ -210,17 +221,19 @@ class _Trainer:
                 f"{self.augmenter.owner} works full-batch only: "
                 f"{self.augmenter.minibatch_reason}; leave batch_size unset"
             )
-        from .sampling import HeteroNeighborLoader
-
         self.loader = HeteroNeighborLoader(
             data, input_nodes=self.train_idx, num_neighbors=list(num_neighbors),
             batch_size=batch_size, shuffle=True, seed=seed, balanced=balanced,
         )
+        eval_sampler = self.loader.sampler
+        if eval_num_neighbors is not None and list(eval_num_neighbors) != list(num_neighbors):
+            eval_sampler = HeteroNeighborSampler(data, list(eval_num_neighbors))
+        self.evaluator.use_minibatches(eval_sampler, batch_size)
         if self.context is not None and self.context.world_size > 1:
             self.loader = distributed.ShardedLoader(self.loader, self.context, seed)
             self.forward = distributed.data_parallel(
                 self.forward, self.context, self.dev,
-                probe=self._batch_args(self.loader.probe().to(self.dev)))
+                probe=self._batch_args(to_device(self.loader.probe(), self.dev)))
 
     def _batch_args(self, batch: HeteroData) -> tuple[Any, ...]:
         """``step`` arguments of a sampled subgraph: its seed rows, labels, node ids."""
@@ -256,15 +269,16 @@ class _Trainer:
             "sampler 'none' or an oversampler with this loss"
         )
 
-    def end_epoch(self, epoch: int, proba: Tensor) -> None:
-        """Tell the loss that ``epoch`` finished, with the current probabilities."""
+    def end_epoch(self, epoch: int, proba: Tensor | None) -> None:
+        """Tell the loss that ``epoch`` finished, with the current probabilities
+        (``None`` when no hook reads them; an augmenter is then not called)."""
         hook = getattr(self.loss, "on_epoch", None)
         if callable(hook):
             hook(epoch, proba)
-        if self.augmenter is not None:
+        if self.augmenter is not None and proba is not None:
             self.augmenter.on_epoch(epoch, proba)
 
-    def train_epoch(self) -> float:
+    def train_epoch(self, label: str = "train") -> float:
         """One pass over the training nodes; returns the mean training loss."""
         self.model.train()
         if self.loader is None:
@@ -277,23 +291,18 @@ class _Trainer:
                 index = torch.cat([index, index.new_full((extra[0].numel(),), -1)])
             losses = [self.step(graph, rows, labels, index)]
         else:
-            losses = [self.step(*self._batch_args(batch.to(self.dev))) for batch in self.loader]
+            losses = []
+            progress = BatchProgress(label, len(self.loader))
+            for done, batch in enumerate(self.loader, start=1):
+                losses.append(self.step(*self._batch_args(to_device(batch, self.dev))))
+                progress.step(done)
         return float(torch.stack(losses).mean())
 
-    @torch.no_grad()
-    def predict(self) -> Tensor:
-        """Class probabilities of every target node ``[N, C]`` (per-label sigmoids if multi-label)."""
-        self.model.eval()
-        logits = self.model(self.graph)
-        return logits.sigmoid() if self.multilabel else logits.softmax(dim=-1)
-
-    def val_macro_f1(self, proba: Tensor) -> float:
-        """Macro-F1 of ``proba`` on the validation nodes (multi-label: at threshold 0.5)."""
-        if self.multilabel:
-            val = self.val_idx.to(self.dev)
-            return float(multilabel_macro_f1(self.y[val], proba[val]))
-        pred = proba[self.val_idx.to(self.dev)].argmax(-1)
-        return float(macro_f1(self.y[self.val_idx.to(self.dev)], pred, self.n_classes))
+    def predict(self, nodes: Tensor | None = None, label: str = "predict") -> Tensor:
+        """Class probabilities ``[n, C]`` of the target ``nodes`` (``None``: all ``N``;
+        per-label sigmoids if multi-label); see
+        :class:`~hetero_imb.training.inference.Evaluator`."""
+        return self.evaluator.predict(nodes, label)
 
 
 def fit(
@@ -314,6 +323,8 @@ def fit(
     balanced_batches: bool = False,
     callbacks: Sequence[Callable[[dict[str, Any]], Any]] | None = None,
     augmenter: Any | None = None,
+    eval_every: int = 1,
+    eval_num_neighbors: Sequence[int] | None = None,
 ) -> FitResult:
     """Train ``model`` on the train mask of ``data`` and keep the best validation weights.
 
@@ -332,8 +343,9 @@ def fit(
         epochs: Maximum number of epochs (> 0).
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
-        patience: Stop after this many epochs without a better validation macro-F1
-            (``None`` or 0 disables early stopping).
+        patience: Stop after this many evaluations without a better validation
+            macro-F1 (``None`` or 0 disables early stopping); with ``eval_every=1``
+            (the default), epochs.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
         seed: Seeds dropout, sampling and re-sampling; same seed → same result.
         progress: Show a progress bar (``None``: only on a terminal).
@@ -349,6 +361,16 @@ def fit(
             ``fit(data, train_index, y_train, seed=...)`` once, ``on_epoch(epoch, proba)``
             after each epoch and ``augment(graph)`` for the graph of each full-batch
             step; evaluation always uses ``data`` itself.
+        eval_every: Evaluate on the validation nodes every this many epochs (and
+            after the last one); epochs in between record ``val_macro_f1`` NaN. Early
+            stopping counts evaluations. A loss or augmenter with an ``on_epoch``
+            hook still gets every target node's fresh probabilities after every
+            epoch (in mini-batch mode: all target nodes predicted in batches), unless
+            it sets ``uses_epoch_proba = False``.
+        eval_num_neighbors: Neighbours per hop for evaluation and the final
+            prediction in mini-batch mode (``None``: ``num_neighbors``; ``-1`` per hop:
+            exact, the whole receptive field). Mini-batch mode never runs the full
+            graph: the evaluated nodes go through in batches of ``batch_size``.
 
     Returns:
         A :class:`FitResult`.
@@ -357,6 +379,8 @@ def fit(
         GraphValidationError: ``data`` fails ``validate_graph(data, for_training=True)``.
     """
     _check_fit_args(epochs, patience, batch_size)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
     validate_graph(data, for_training=True)
     context = distributed.current()  # set when launched by torchrun
     distributed.check_batch_size(batch_size, context)
@@ -369,7 +393,8 @@ def fit(
     trainer = _Trainer(model, data, loss, sampler, lr=lr, weight_decay=weight_decay,
                        dev=dev, seed=seed, augmenter=augmenter, context=context)
     if batch_size is not None:
-        trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
+        trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed,
+                                eval_num_neighbors)
 
     history: list[dict[str, Any]] = []
     stopper = EarlyStopping(patience)
@@ -378,18 +403,22 @@ def fit(
     fit_start = time.perf_counter()
     for epoch in bar:
         epoch_start = time.perf_counter()
-        train_loss = trainer.train_epoch()
-        proba = trainer.predict()
+        train_loss = trainer.train_epoch(f"train epoch {epoch}/{epochs}")
+        train_end = time.perf_counter()
+        due = epoch % eval_every == 0 or epoch == epochs
+        proba, val_f1 = trainer.evaluator.evaluate(epoch, due)
         trainer.end_epoch(epoch, proba)
-        val_f1 = trainer.val_macro_f1(proba)
         train_loss, val_f1 = distributed.agree(train_loss, val_f1, context, dev)  # rank 0's
         if not np.isfinite(train_loss):
             raise FloatingPointError(
                 f"training loss became {train_loss} at epoch {epoch}; lower the learning rate"
             )
+        end = time.perf_counter()
         history.append({"epoch": epoch, "loss": train_loss, "val_macro_f1": val_f1,
-                        "seconds": time.perf_counter() - epoch_start})
-        stopper.update(val_f1, epoch, trainer.model)
+                        "seconds": end - epoch_start, "train_seconds": train_end - epoch_start,
+                        "eval_seconds": end - train_end})
+        if due:
+            stopper.update(val_f1, epoch, trainer.model)
         for callback in callbacks if main and callbacks else ():
             callback({**history[-1], "epochs": epochs, "best_epoch": stopper.best_epoch})
         if not bar.disable:  # formatting the postfix costs even when nothing is shown
@@ -402,7 +431,7 @@ def fit(
     bar.close()
     if stopper.best_state is not None:
         trainer.model.load_state_dict(stopper.best_state)
-    proba = trainer.predict().cpu()
+    proba = trainer.predict(label="final prediction").cpu()
     return FitResult(model=trainer.model.cpu(), data=data, proba=proba, history=history,
                      best_epoch=stopper.best_epoch, fit_seconds=fit_seconds,
                      preprocess_seconds=preprocess_seconds)

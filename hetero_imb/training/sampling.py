@@ -10,7 +10,10 @@ Every sampled subgraph has
 
 * per node type: ``n_id`` (global ids of its nodes) and every node-level attribute
   (``x``, ``y``, masks...) sliced to them, ``num_nodes`` set (types with no sampled
-  node have 0 nodes);
+  node have 0 nodes), and ``num_sampled_nodes`` (PyG's name): how many of its nodes
+  were first reached at hop 0 (the seeds), 1, 2... — nodes are ordered by that hop,
+  so the nodes within ``h`` hops are a prefix (encoders use it to compute layer ``l``
+  of ``L`` only for the nodes within ``L - l`` hops, as PyG's ``trim_to_layer``);
 * per edge type: the sampled edges in LOCAL indices and ``e_id`` (their positions in
   the full graph's ``edge_index``), edge-level attributes sliced (every edge type is
   present, possibly empty);
@@ -178,6 +181,7 @@ class HeteroNeighborSampler:
         local = self._local
         nodes: dict[str, list[Tensor]] = {t: [] for t in self.num_nodes}
         count = {t: 0 for t in self.num_nodes}
+        per_hop = {t: [0] * (len(self.num_neighbors) + 1) for t in self.num_nodes}
         edges: dict[EdgeType, list[tuple[Tensor, Tensor, Tensor]]] = {et: [] for et in self._csr}
         batch_size = seeds.numel()
         try:
@@ -188,9 +192,9 @@ class HeteroNeighborSampler:
             )
             nodes[self.target].append(seeds)
             local[self.target][unique] = first
-            count[self.target] = batch_size
+            count[self.target] = per_hop[self.target][0] = batch_size
             frontier = {self.target: unique}
-            for k in self.num_neighbors:
+            for hop, k in enumerate(self.num_neighbors, start=1):
                 reached: dict[str, list[Tensor]] = {}
                 for edge_type in self._csr:
                     src_type, _, dst_type = edge_type
@@ -203,6 +207,7 @@ class HeteroNeighborSampler:
                     if new.numel():
                         local[src_type][new] = torch.arange(count[src_type], count[src_type] + new.numel())
                         count[src_type] += new.numel()
+                        per_hop[src_type][hop] += new.numel()
                         nodes[src_type].append(new)
                         reached.setdefault(src_type, []).append(new)
                 frontier = {t: torch.cat(parts) for t, parts in reached.items()}
@@ -225,7 +230,7 @@ class HeteroNeighborSampler:
                 for part in parts:
                     local[t][part] = -1
         local_edges = self._copy_edges_to_repeated_seeds(local_edges, inverse, first)
-        return self._build(n_id, local_edges, batch_size)
+        return self._build(n_id, local_edges, batch_size, per_hop)
 
     def _copy_edges_to_repeated_seeds(
         self,
@@ -264,6 +269,7 @@ class HeteroNeighborSampler:
         n_id: dict[str, Tensor],
         local_edges: dict[EdgeType, tuple[Tensor, Tensor, Tensor]],
         batch_size: int,
+        per_hop: dict[str, list[int]],
     ) -> HeteroData:
         data = self.data
         out = copy.copy(data)  # graph-level attributes and store objects, shallow
@@ -275,6 +281,7 @@ class HeteroNeighborSampler:
                     new[key] = select_rows(store[key], index)
             new.num_nodes = int(index.numel())
             new.n_id = index
+            new.num_sampled_nodes = per_hop[node_type]
         for edge_type in data.edge_types:
             store, new = data[edge_type], out[edge_type]
             src, dst, e_id = local_edges[edge_type]

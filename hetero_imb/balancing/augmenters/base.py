@@ -187,6 +187,9 @@ class Augmenter:
 class NoAugmenter(Augmenter):
     """No augmentation: the training graph is the graph."""
 
+    #: Its ``on_epoch`` ignores the probabilities (the loop need not predict every node).
+    uses_epoch_proba = False
+
     def _augment(self, graph: HeteroData) -> HeteroData:
         return graph
 

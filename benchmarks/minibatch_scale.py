@@ -1,0 +1,136 @@
+"""R-GCN mini-batch against full batch on the 10M-edge synthetic heterograph.
+
+The graph (``make_synthetic`` with ``items`` item nodes, ``items / 10`` users and
+``items / 100`` tags; each item links to 3 users and 2 tags, plus reverse edges: 10
+edges per item, so 1M items give 10M edges) is generated once, timed (wall and CPU
+seconds), and saved to ``--graph``. Each mode then runs in its own process under
+``/usr/bin/time -v`` (peak RSS of that run alone; without GNU time the worker reports
+``resource.getrusage``): it loads the saved graph and calls
+:func:`hetero_imb.training.runner.run` exactly as ``python -m hetero_imb.train
+--dataset synthetic --dataset-option num_items=... --model rgcn [--batch-size 4096
+--num-neighbors 10,10]`` would after generating it (stratified 60/20/20 split,
+standardised features, then training, evaluation every epoch and the final
+prediction of every item). Reported per epoch: wall seconds (training + evaluation),
+training and evaluation seconds, process CPU seconds from epoch 2 on (robust on a
+loaded machine: with one thread, CPU seconds are what the epoch costs), and the seed nodes trained
+per second.
+
+Usage::
+
+    python benchmarks/minibatch_scale.py                                   # 10M edges
+    python benchmarks/minibatch_scale.py --items 100000 --mode minibatch   # 1M edges
+
+Runs above ~4 GB must not overlap with other big processes: on a shared machine wrap
+the call in ``flock /work/wt/bigmem.lock nice -n 10 ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: RunConfig settings of each mode.
+MODES = {
+    "full": {},
+    "minibatch": {"batch_size": 4096, "num_neighbors": [10, 10]},
+}
+
+
+def generate(items: int, path: Path) -> dict:
+    """Build the graph with :func:`make_synthetic`, save it to ``path``; return timings."""
+    import torch
+
+    from hetero_imb.data.datasets.synthetic import make_synthetic
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    data = make_synthetic(num_items=items, num_users=items // 10, num_tags=items // 100)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    torch.save(data, path)
+    edges = sum(int(data[et].num_edges) for et in data.edge_types)
+    return {"generate_wall_seconds": round(wall, 1), "generate_cpu_seconds": round(cpu, 1),
+            "items": items, "edges": edges}
+
+
+def worker(args: argparse.Namespace) -> None:
+    """One run of ``args.worker`` on the saved graph; prints its figures as JSON."""
+    import torch
+
+    from hetero_imb.training.config import RunConfig
+    from hetero_imb.training.runner import run
+
+    torch.set_num_threads(args.threads)
+    data = torch.load(args.graph, weights_only=False)
+    config = RunConfig(dataset="synthetic", model="rgcn", epochs=args.epochs, patience=0,
+                       device="cpu", **MODES[args.worker])
+    cpu_marks: list[float] = []  # CPU clock after each epoch (epoch 1's start is unknown)
+    start = time.perf_counter()
+    result = run(config, data=data, progress=False,
+                 callbacks=[lambda record: cpu_marks.append(time.process_time())])
+    train_nodes = int(sum(result.class_counts["train"]))
+    history = result.history
+    train = [h["train_seconds"] for h in history]
+    print(json.dumps({
+        "mode": args.worker, "epochs": len(history),
+        "epoch_seconds": [round(h["seconds"], 1) for h in history],
+        "train_seconds": [round(t, 1) for t in train],
+        "eval_seconds": [round(h["eval_seconds"], 1) for h in history],
+        "epoch_cpu_seconds_from_2": [
+            round(b - a, 1) for a, b in zip(cpu_marks, cpu_marks[1:], strict=False)],
+        "run_seconds": round(time.perf_counter() - start, 1),
+        "seed_nodes_per_second": round(train_nodes / min(train)),
+        "train_nodes": train_nodes,
+        "test_macro_f1": round(result.metrics["test"]["macro_f1"], 4),
+        "peak_rss_gb_getrusage": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+    }))
+
+
+def run_mode(args: argparse.Namespace, mode: str) -> dict:
+    """Run ``mode`` in a fresh process (under GNU time when present); its figures."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", mode,
+           "--graph", str(args.graph), "--epochs", str(args.epochs),
+           "--threads", str(args.threads)]
+    if Path("/usr/bin/time").exists():
+        cmd = ["/usr/bin/time", "-v", *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    out["peak_rss_gb"] = round(int(rss.group(1)) / 2**20, 2) if rss else out["peak_rss_gb_getrusage"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000, help="item nodes (10 edges each)")
+    parser.add_argument("--mode", action="append", choices=list(MODES), help="repeatable")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--graph", type=Path, default=None,
+                        help="saved graph (reused when it exists; default: a file in /tmp)")
+    parser.add_argument("--worker", choices=list(MODES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.graph is None:
+        args.graph = Path("/tmp") / f"hetero_imb_synthetic_{args.items}.pt"
+    if not args.graph.exists():
+        print(json.dumps(generate(args.items, args.graph)), flush=True)
+    for mode in args.mode or list(MODES):
+        print(json.dumps(run_mode(args, mode)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
