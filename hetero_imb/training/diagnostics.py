@@ -18,12 +18,43 @@ from typing import Any
 
 from torch import Tensor
 
-__all__ = ["collapse_warnings"]
+__all__ = ["chance_macro_f1", "collapse_warnings"]
 
 #: The loss counts as stuck at chance when each of the last FLAT_EPOCHS epochs is
 #: within FLAT_TOLERANCE x ln C of ln C.
 FLAT_EPOCHS = 10
 FLAT_TOLERANCE = 0.03
+
+
+def chance_macro_f1(y: Tensor, num_classes: int) -> float:
+    """Macro-F1 expected from guessing each node's class uniformly at random.
+
+    For a class of share ``p`` among the labels ``y``, a uniform guess has expected
+    precision ``p`` and recall ``1/C``, so F1 ``2 p (1/C) / (p + 1/C)``; the mean over
+    the ``C`` classes is the chance level of macro-F1 (``1/C`` when balanced). Early
+    stopping (:class:`~hetero_imb.training.engine.EarlyStopping`) does not count
+    patience while the best validation score is at or below it.
+
+    Args:
+        y: Class indices ``[N]`` (negative entries are ignored).
+        num_classes: Number of classes ``C``.
+
+    Returns:
+        The chance level (0.0 when ``y`` has no labelled entry).
+
+    Example:
+        >>> import torch
+        >>> round(chance_macro_f1(torch.tensor([0, 1, 2, 0, 1, 2]), 3), 4)
+        0.3333
+        >>> round(chance_macro_f1(torch.tensor([0, 0, 0, 1]), 2), 4)
+        0.4667
+    """
+    y = y[y >= 0]
+    if y.numel() == 0 or num_classes < 1:
+        return 0.0
+    share = y.bincount(minlength=num_classes).double() / y.numel()
+    guess = 1.0 / num_classes
+    return float((2 * share * guess / (share + guess)).mean())
 
 
 def collapse_warnings(

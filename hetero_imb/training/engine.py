@@ -25,6 +25,7 @@ from ..data.graph import num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from ..report.metrics import macro_f1
+from .diagnostics import chance_macro_f1
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,12 @@ class EarlyStopping:
     Args:
         patience: Epochs without improvement before :attr:`should_stop` turns true
             (``None`` or 0: never).
+        floor: Patience is not counted while the best score is at or below ``floor``
+            (the chance level of the score, see
+            :func:`~hetero_imb.training.diagnostics.chance_macro_f1`): an untrained
+            model's validation score is noise, and an early lucky peak of it must not
+            start the countdown (docs/benchmarks_hin.md, "stalls"). Best weights are
+            kept as usual.
 
     Example:
         >>> stopper = EarlyStopping(patience=2)
@@ -111,8 +118,9 @@ class EarlyStopping:
         (1, True)
     """
 
-    def __init__(self, patience: int | None):
+    def __init__(self, patience: int | None, floor: float = float("-inf")):
         self.patience = patience
+        self.floor = floor
         self.best_score = -1.0
         self.best_epoch = 0
         self.best_state: dict[str, Tensor] | None = None
@@ -124,7 +132,8 @@ class EarlyStopping:
             self.best_score, self.best_epoch, self.since_best = score, epoch, 0
             self._keep(model.state_dict())
             return True
-        self.since_best += 1
+        if self.best_score > self.floor:
+            self.since_best += 1
         return False
 
     def _keep(self, state: dict[str, Tensor]) -> None:
@@ -346,7 +355,8 @@ def fit(
         trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
 
     history: list[dict[str, Any]] = []
-    stopper = EarlyStopping(patience)
+    stopper = EarlyStopping(patience, floor=chance_macro_f1(trainer.y[trainer.val_idx.to(dev)],
+                                                             trainer.n_classes))
     bar = tqdm(range(1, epochs + 1), desc=f"train {type(model.encoder).__name__}",
                disable=not progress_enabled(progress), leave=False)
     fit_start = time.perf_counter()
