@@ -13,10 +13,11 @@ row-normalised (mean) adjacencies ``A_1 A_2 ... A_k`` applied to ``u``'s feature
   matrix) is computed once and multiplied with ``u``'s learnable embedding table in
   ``forward`` (one sparse product per path and step).
 
-With ``label_propagation`` (SeHGNN's label aggregation) every path that returns to
-the target type adds one more token: the **training** labels (one-hot; validation and
-test labels are never read) propagated along it, ``(P - diag(P)) Y_train`` with ``P``
-the path's mean operator, so a node never sees its own label. The training labels are
+With ``label_hops = K > 0`` (SeHGNN's label aggregation) every path that returns to
+the target type adds ``K`` more tokens: the **training** labels (one-hot; validation
+and test labels are never read) propagated along it ``k = 1..K`` times,
+``(P^k - diag(P^k)) Y_train`` with ``P`` the path's mean operator, so a node never
+sees its own label. The training labels are
 a buffer of the encoder (saved with its weights), taken from the ``train_mask`` of the
 graph it is built on. On featureless graphs (Freebase, AMiner) these tokens carry most
 of the signal (docs/benchmarks_hin.md).
@@ -48,8 +49,9 @@ from .inputs import NodeInput, check_settings, graph_metapaths, is_sparse
 SEHGNN_PARAMS: dict[str, ParamSpec] = {
     **with_defaults(COMMON_PARAMS, lr=0.005),
     "hops": ParamSpec("int", 2, "longest relation walk aggregated from the target type", low=1),
-    "label_propagation": ParamSpec(
-        "bool", False, "add training labels propagated along every path back to the target"
+    "label_hops": ParamSpec(
+        "int", 0, "training labels propagated 1..K times along each path back to the target "
+        "(0: none)", low=0,
     ),
 }
 
@@ -169,8 +171,9 @@ class SeHGNNEncoder(Encoder):
         dropout: Dropout on tokens and between MLP layers.
         hops: Length of the relation walks from the target type used as meta-paths.
         seed: Seeds the embedding tables of featureless node types.
-        label_propagation: Add a token of propagated training labels for every path
-            that returns to the target type (needs ``train_mask`` on ``data``).
+        label_hops: Add tokens of training labels propagated 1..``label_hops`` times
+            along every path that returns to the target type (needs ``train_mask`` on
+            ``data``; 0: none).
 
     Example:
         >>> from hetero_imb.data.datasets.synthetic import make_synthetic
@@ -188,11 +191,11 @@ class SeHGNNEncoder(Encoder):
         dropout: float = 0.5,
         hops: int = 2,
         seed: int | None = None,
-        label_propagation: bool = False,
+        label_hops: int = 0,
     ):
         super().__init__()
         check_settings("model 'sehgnn'", SEHGNN_PARAMS, hidden=hidden, num_layers=num_layers,
-                       dropout=dropout, hops=hops)
+                       dropout=dropout, hops=hops, label_hops=label_hops)
         self.dropout = float(dropout)
         self.target = target_type(data)
         paths = relation_walks(data, self.target, hops)
@@ -209,7 +212,8 @@ class SeHGNNEncoder(Encoder):
             nn.Linear(int(data[u].x.size(-1)), hidden) if has_x else nn.Identity()
             for u, has_x in zip(ends, self.featured, strict=True)
         )
-        self.label_paths = [p for p in paths if label_propagation and p[-1][2] == self.target]
+        self.label_paths = [(p, k) for p in paths if p[-1][2] == self.target
+                            for k in range(1, label_hops + 1)]
         self.n_classes = num_classes(data)
         if self.label_paths:  # a graph without labels or masks (a reload): -1, then loaded
             store = data[self.target]
@@ -230,10 +234,10 @@ class SeHGNNEncoder(Encoder):
 
     def path_names(self) -> list[str]:
         """``"paper"``, ``"paper-author"``, ``"paper-author-paper"``, ... per token
-        (label tokens: ``"labels:paper-author-paper"``)."""
+        (label tokens: ``"labels^k:paper-author-paper"``)."""
         names = ["-".join([self.target] + [e[2] for e in path]) for path in self.paths]
-        return names + ["labels:" + "-".join([self.target] + [e[2] for e in path])
-                        for path in self.label_paths]
+        return names + [f"labels^{k}:" + "-".join([self.target] + [e[2] for e in path])
+                        for path, k in self.label_paths]
 
     def preprocess(self, data: HeteroData) -> HeteroData:
         """A shallow copy of ``data`` holding every path's aggregate over all target nodes
@@ -260,9 +264,11 @@ class SeHGNNEncoder(Encoder):
             else:
                 value = path_operator(adj, path)
             aggregates[i] = _to_torch(value)
-        for path in self.label_paths:
-            aggregates.append(propagated_labels(path_operator(adj, path), self.train_labels,
-                                                self.n_classes))
+        power: sp.csr_matrix | None = None
+        for path, k in self.label_paths:
+            operator = path_operator(adj, path)
+            power = operator if k == 1 else sp.csr_matrix(power @ operator)
+            aggregates.append(propagated_labels(power, self.train_labels, self.n_classes))
         data.sehgnn_aggregates = aggregates
         return data
 
@@ -296,12 +302,12 @@ class SeHGNNEncoder(Encoder):
 
 def build_sehgnn(
     data: HeteroData, *, hidden: int, num_layers: int, dropout: float, seed: int, hops: int,
-    label_propagation: bool = False,
+    label_hops: int = 0,
 ) -> SeHGNNEncoder:
     """Builder registered as ``"sehgnn"``."""
     return SeHGNNEncoder(
         data, hidden=hidden, num_layers=num_layers, dropout=dropout, hops=hops, seed=seed,
-        label_propagation=label_propagation,
+        label_hops=label_hops,
     )
 
 

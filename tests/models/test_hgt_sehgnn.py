@@ -69,8 +69,8 @@ def _tiny_label_graph():
 
 def test_sehgnn_label_propagation_by_hand():
     data = _tiny_label_graph()
-    encoder = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_propagation=True)
-    assert encoder.path_names()[-1] == "labels:paper-author-paper"
+    encoder = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_hops=1)
+    assert encoder.path_names()[-1] == "labels^1:paper-author-paper"
     got = encoder.preprocess(data).sehgnn_aggregates[-1]
     # P = A_pa A_ap (means): p0 -> a0 -> {p0, p1}; p1 -> {a0 (p0, p1), a1 (p1, p2, p3)};
     # p2, p3 -> a1 -> {p1, p2, p3}. Own label removed (the diagonal); only train labels
@@ -84,12 +84,21 @@ def test_sehgnn_label_propagation_by_hand():
     assert torch.allclose(got, expected, atol=1e-6)
     # a test label changed: the features do not move (no leakage)
     data["paper"].y = torch.tensor([0, 1, 0, 1])
-    again = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_propagation=True)
+    again = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_hops=1)
     assert torch.equal(again.preprocess(data).sehgnn_aggregates[-1], got)
     out = again(again.preprocess(data))
     assert out.shape == (4, 8) and "train_labels" in again.state_dict()
     del data["paper"].train_mask  # a reload graph: -1 until the saved buffer is loaded
-    bare = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_propagation=True)
+    bare = SeHGNNEncoder(data, hidden=8, hops=2, seed=0, label_hops=1)
     assert (bare.train_labels == -1).all()
+    two = SeHGNNEncoder(_tiny_label_graph(), hidden=8, hops=2, seed=0, label_hops=2)
+    assert two.path_names()[-2:] == ["labels^1:paper-author-paper", "labels^2:paper-author-paper"]
+    P = torch.tensor([[0.5, 0.5, 0, 0], [0.25, 5 / 12, 1 / 6, 1 / 6],
+                      [0, 1 / 3, 1 / 3, 1 / 3], [0, 1 / 3, 1 / 3, 1 / 3]])
+    P2 = P @ P
+    P2.fill_diagonal_(0)
+    onehot = torch.tensor([[1.0, 0], [0, 1], [0, 0], [0, 0]])
+    second = two.preprocess(_tiny_label_graph()).sehgnn_aggregates[-1]
+    assert torch.allclose(second, P2 @ onehot, atol=1e-6)
     bare.load_state_dict(again.state_dict())
     assert bare.train_labels.tolist() == [0, 1, -1, -1]
