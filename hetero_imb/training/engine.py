@@ -25,7 +25,7 @@ from ..data.graph import num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from ..report.metrics import macro_f1
-from .diagnostics import chance_macro_f1
+from .diagnostics import chance_floor
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ class EarlyStopping:
         patience: Epochs without improvement before :attr:`should_stop` turns true
             (``None`` or 0: never).
         floor: Patience is not counted while the best score is at or below ``floor``
-            (the chance level of the score, see
-            :func:`~hetero_imb.training.diagnostics.chance_macro_f1`): an untrained
+            (the band of chance-level scores, see
+            :func:`~hetero_imb.training.diagnostics.chance_floor`): an untrained
             model's validation score is noise, and an early lucky peak of it must not
             start the countdown (docs/benchmarks_hin.md, "stalls"). Best weights are
             kept as usual.
@@ -355,8 +355,8 @@ def fit(
         trainer.use_minibatches(data, batch_size, num_neighbors, balanced_batches, seed)
 
     history: list[dict[str, Any]] = []
-    stopper = EarlyStopping(patience, floor=chance_macro_f1(trainer.y[trainer.val_idx.to(dev)],
-                                                             trainer.n_classes))
+    stopper = EarlyStopping(patience, floor=chance_floor(trainer.y[trainer.val_idx.to(dev)],
+                                                         trainer.n_classes))
     bar = tqdm(range(1, epochs + 1), desc=f"train {type(model.encoder).__name__}",
                disable=not progress_enabled(progress), leave=False)
     fit_start = time.perf_counter()
