@@ -15,6 +15,15 @@ row-normalised (mean) adjacencies ``A_1 A_2 ... A_k`` applied to ``u``'s feature
   ``forward``, right to left: ``A_1[rows] (A_2 (... (A_k E)))`` (one sparse product
   per path and step; the same numbers as the product operator).
 
+With ``label_hops = K > 0`` (SeHGNN's label aggregation) every path that returns to
+the target type adds ``K`` more tokens: the **training** labels (one-hot; validation
+and test labels are never read) propagated along it ``k = 1..K`` times,
+``(P^k - diag(P^k)) Y_train`` with ``P`` the path's mean operator, so a node never
+sees its own label. The training labels are
+a buffer of the encoder (saved with its weights), taken from the ``train_mask`` of the
+graph it is built on. On featureless graphs (Freebase, AMiner) these tokens carry most
+of the signal (docs/benchmarks_hin.md).
+
 Each path's aggregate is mapped to ``hidden`` by its own linear map (a "semantic
 token"); a one-layer transformer over the tokens of each node (single-head attention
 across meta-paths, residual with a learnable gate starting at 0, as SeHGNN) fuses
@@ -34,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
-from ..data.graph import EdgeType, select_rows, target_type
+from ..data.graph import EdgeType, num_classes, select_rows, target_type
 from ..params import ParamSpec
 from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
 from .inputs import NodeInput, check_settings, graph_metapaths, is_sparse
@@ -42,6 +51,10 @@ from .inputs import NodeInput, check_settings, graph_metapaths, is_sparse
 SEHGNN_PARAMS: dict[str, ParamSpec] = {
     **with_defaults(COMMON_PARAMS, lr=0.005),
     "hops": ParamSpec("int", 2, "longest relation walk aggregated from the target type", low=1),
+    "label_hops": ParamSpec(
+        "int", 0, "training labels propagated 1..K times along each path back to the target "
+        "(0: none)", low=0,
+    ),
 }
 
 
@@ -85,6 +98,31 @@ def _to_torch(matrix: sp.spmatrix | np.ndarray, dense_above: float = 0.1) -> Ten
     indices = torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64))
     values = torch.from_numpy(coo.data.astype(np.float32))
     return torch.sparse_coo_tensor(indices, values, size=coo.shape, check_invariants=True).coalesce()
+
+
+def path_operator(adj, path: list[EdgeType]) -> sp.csr_matrix:
+    """The mean operator ``A_1 A_2 ... A_k`` of a path (``adj``: relation -> matrix)."""
+    value = adj(path[0])
+    for edge_type in path[1:]:
+        value = value @ adj(edge_type)
+    return sp.csr_matrix(value)
+
+
+def propagated_labels(operator: sp.spmatrix, train_labels: Tensor, n_classes: int) -> Tensor:
+    """``(P - diag(P)) Y``: one-hot training labels (``-1``: not a training node, a zero
+    row) propagated by a ``[N, N]`` operator ``P`` without each node's own label.
+
+    Example:
+        >>> P = sp.csr_matrix(np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.5, 0.5]]))
+        >>> propagated_labels(P, torch.tensor([0, 1, -1]), 2).tolist()
+        [[0.0, 0.5], [0.5, 0.0], [0.0, 0.5]]
+    """
+    y = train_labels.cpu().numpy()
+    onehot = np.zeros((y.shape[0], n_classes), dtype=np.float32)
+    rows = np.nonzero(y >= 0)[0]
+    onehot[rows, y[rows]] = 1.0
+    without_self = sp.csr_matrix(operator) - sp.diags(operator.diagonal())
+    return torch.from_numpy(np.asarray(without_self @ onehot, dtype=np.float32))
 
 
 def _scipy_features(x: Tensor) -> sp.spmatrix | np.ndarray:
@@ -135,6 +173,9 @@ class SeHGNNEncoder(Encoder):
         dropout: Dropout on tokens and between MLP layers.
         hops: Length of the relation walks from the target type used as meta-paths.
         seed: Seeds the embedding tables of featureless node types.
+        label_hops: Add tokens of training labels propagated 1..``label_hops`` times
+            along every path that returns to the target type (needs ``train_mask`` on
+            ``data``; 0: none).
 
     Example:
         >>> from hetero_imb.data.datasets.synthetic import make_synthetic
@@ -152,10 +193,11 @@ class SeHGNNEncoder(Encoder):
         dropout: float = 0.5,
         hops: int = 2,
         seed: int | None = None,
+        label_hops: int = 0,
     ):
         super().__init__()
         check_settings("model 'sehgnn'", SEHGNN_PARAMS, hidden=hidden, num_layers=num_layers,
-                       dropout=dropout, hops=hops)
+                       dropout=dropout, hops=hops, label_hops=label_hops)
         self.dropout = float(dropout)
         self.target = target_type(data)
         paths = relation_walks(data, self.target, hops)
@@ -172,16 +214,32 @@ class SeHGNNEncoder(Encoder):
             nn.Linear(int(data[u].x.size(-1)), hidden) if has_x else nn.Identity()
             for u, has_x in zip(ends, self.featured, strict=True)
         )
+        self.label_paths = [(p, k) for p in paths if p[-1][2] == self.target
+                            for k in range(1, label_hops + 1)]
+        self.n_classes = num_classes(data)
+        if self.label_paths:  # a graph without labels or masks (a reload): -1, then loaded
+            store = data[self.target]
+            y, train = store.get("y"), store.get("train_mask")
+            known = None if y is None or train is None else train & (y >= 0)
+            self.register_buffer("train_labels", torch.full((store.num_nodes,), -1) if known is None
+                                 else torch.where(known, y, -1).long())
+        self.label_projections = nn.ModuleList(
+            nn.Linear(self.n_classes, hidden) for _ in self.label_paths
+        )
         self.fusion = SemanticFusion(hidden)
-        layers: list[nn.Module] = [nn.Linear(hidden * len(self.paths), hidden)]
+        n_tokens = len(self.paths) + len(self.label_paths)
+        layers: list[nn.Module] = [nn.Linear(hidden * n_tokens, hidden)]
         for _ in range(num_layers - 1):
             layers += [nn.PReLU(), nn.Dropout(self.dropout), nn.Linear(hidden, hidden)]
         self.mlp = nn.Sequential(*layers)
         self.out_channels = hidden
 
     def path_names(self) -> list[str]:
-        """``"paper"``, ``"paper-author"``, ``"paper-author-paper"``, ... per token."""
-        return ["-".join([self.target] + [e[2] for e in path]) for path in self.paths]
+        """``"paper"``, ``"paper-author"``, ``"paper-author-paper"``, ... per token
+        (label tokens: ``"labels^k:paper-author-paper"``)."""
+        names = ["-".join([self.target] + [e[2] for e in path]) for path in self.paths]
+        return names + [f"labels^{k}:" + "-".join([self.target] + [e[2] for e in path])
+                        for path, k in self.label_paths]
 
     def preprocess(self, data: HeteroData) -> HeteroData:
         """A shallow copy of ``data`` holding every path's aggregate over all target nodes
@@ -211,6 +269,11 @@ class SeHGNNEncoder(Encoder):
                 value = adj(path[0])
                 chains[i] = [_to_torch(adj(edge_type), dense_above=1.0) for edge_type in path[1:]]
             aggregates[i] = _to_torch(value)
+        power: sp.csr_matrix | None = None
+        for path, k in self.label_paths:
+            operator = path_operator(adj, path)
+            power = operator if k == 1 else sp.csr_matrix(power @ operator)
+            aggregates.append(propagated_labels(power, self.train_labels, self.n_classes))
         data.sehgnn_aggregates = aggregates
         data.sehgnn_chains = chains
         return data
@@ -237,18 +300,23 @@ class SeHGNNEncoder(Encoder):
         tables = None
         if self.tables is not None:  # whole tables: the operators index every node
             tables = {t: emb.weight for t, emb in self.tables.tables.items()}
-        tokens = torch.stack([self._token(data, i, tables) for i in range(len(self.paths))], 1)
+        tokens = [self._token(data, i, tables) for i in range(len(self.paths))]
+        for j, proj in enumerate(self.label_projections):
+            tokens.append(proj(_rows(data, self.target, len(self.paths) + j).to(tokens[0].device)))
+        tokens = torch.stack(tokens, 1)
         tokens = F.dropout(tokens, p=self.dropout, training=self.training)
         fused = self.fusion(tokens)
         return self.mlp(fused.flatten(1))
 
 
 def build_sehgnn(
-    data: HeteroData, *, hidden: int, num_layers: int, dropout: float, seed: int, hops: int
+    data: HeteroData, *, hidden: int, num_layers: int, dropout: float, seed: int, hops: int,
+    label_hops: int = 0,
 ) -> SeHGNNEncoder:
     """Builder registered as ``"sehgnn"``."""
     return SeHGNNEncoder(
-        data, hidden=hidden, num_layers=num_layers, dropout=dropout, hops=hops, seed=seed
+        data, hidden=hidden, num_layers=num_layers, dropout=dropout, hops=hops, seed=seed,
+        label_hops=label_hops,
     )
 
 

@@ -16,14 +16,91 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch import Tensor
 
-__all__ = ["collapse_warnings"]
+__all__ = ["chance_floor", "chance_macro_f1", "collapse_warnings"]
 
 #: The loss counts as stuck at chance when each of the last FLAT_EPOCHS epochs is
 #: within FLAT_TOLERANCE x ln C of ln C.
 FLAT_EPOCHS = 10
 FLAT_TOLERANCE = 0.03
+
+
+def chance_macro_f1(y: Tensor, num_classes: int) -> float:
+    """Macro-F1 expected from guessing each node's class uniformly at random.
+
+    For a class of share ``p`` among the labels ``y``, a uniform guess has expected
+    precision ``p`` and recall ``1/C``, so F1 ``2 p (1/C) / (p + 1/C)``; the mean over
+    the ``C`` classes is the chance level of macro-F1 (``1/C`` when balanced); see
+    :func:`chance_floor` for the band around it that early stopping uses.
+
+    Args:
+        y: Class indices ``[N]`` (negative entries are ignored). Multi-hot labels
+            ``[N, C]`` (multi-label) get no floor (0.0): there, a run that learns
+            nothing predicts no label at all, which the collapse warning reports.
+        num_classes: Number of classes ``C``.
+
+    Returns:
+        The chance level (0.0 when ``y`` has no labelled entry).
+
+    Example:
+        >>> import torch
+        >>> round(chance_macro_f1(torch.tensor([0, 1, 2, 0, 1, 2]), 3), 4)
+        0.3333
+        >>> round(chance_macro_f1(torch.tensor([0, 0, 0, 1]), 2), 4)
+        0.4667
+    """
+    y = y[y >= 0]
+    if y.numel() == 0 or num_classes < 1:
+        return 0.0
+    share = y.bincount(minlength=num_classes).double() / y.numel()
+    guess = 1.0 / num_classes
+    return float((2 * share * guess / (share + guess)).mean())
+
+
+def chance_floor(y: Tensor, num_classes: int, draws: int = 200, sds: float = 2.0) -> float:
+    """Highest macro-F1 that uniform random guessing plausibly reaches on labels ``y``:
+    mean + ``sds`` standard deviations over ``draws`` seeded guesses.
+
+    Early stopping (:class:`~hetero_imb.training.engine.EarlyStopping`) counts no
+    patience while its best validation score is at or below this floor: an untrained
+    model's predictions are such a guess, and its lucky peaks (0.276-0.326 on
+    Freebase's 1,000 validation movies, expected chance level 0.322) must not start
+    the countdown. The band narrows with more labels.
+
+    Args:
+        y: Class indices ``[N]`` (negative entries are ignored). Multi-hot labels
+            ``[N, C]`` (multi-label) get no floor (0.0): there, a run that learns
+            nothing predicts no label at all, which the collapse warning reports.
+        num_classes: Number of classes ``C``.
+        draws: Number of random guesses (seeded: the result is deterministic).
+        sds: Standard deviations above the mean.
+
+    Returns:
+        The floor (0.0 when ``y`` has no labelled entry).
+
+    Example:
+        >>> import torch
+        >>> y = torch.tensor([0] * 388 + [1] * 173 + [2] * 439)
+        >>> 0.33 < chance_floor(y, 3) < 0.36
+        True
+    """
+    if y.dim() == 2:
+        return 0.0
+    y = y[y >= 0].cpu()
+    if y.numel() == 0 or num_classes < 1:
+        return 0.0
+    gen = torch.Generator().manual_seed(0)
+    guess = torch.randint(num_classes, (draws, y.numel()), generator=gen)
+    f1 = torch.zeros(draws, dtype=torch.float64)
+    for c in range(num_classes):
+        actual, predicted = y == c, guess == c
+        tp = (predicted & actual).sum(1).double()
+        denom = predicted.sum(1).double() + float(actual.sum())
+        f1 += 2 * tp / denom.clamp(min=1)
+    f1 /= num_classes
+    return float(f1.mean() + sds * f1.std())
 
 
 def collapse_warnings(

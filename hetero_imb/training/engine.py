@@ -24,6 +24,7 @@ from ..data.graph import labelled_mask, num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from . import distributed
+from .diagnostics import chance_floor
 from .inference import BatchProgress, Evaluator, to_device
 from .sampling import HeteroNeighborLoader, HeteroNeighborSampler
 
@@ -102,6 +103,12 @@ class EarlyStopping:
     Args:
         patience: Updates (evaluations) without improvement before
             :attr:`should_stop` turns true (``None`` or 0: never).
+        floor: Patience is not counted while the best score is at or below ``floor``
+            (the band of chance-level scores, see
+            :func:`~hetero_imb.training.diagnostics.chance_floor`): an untrained
+            model's validation score is noise, and an early lucky peak of it must not
+            start the countdown (docs/benchmarks_hin.md, "stalls"). Best weights are
+            kept as usual.
 
     Example:
         >>> stopper = EarlyStopping(patience=2)
@@ -112,8 +119,9 @@ class EarlyStopping:
         (1, True)
     """
 
-    def __init__(self, patience: int | None):
+    def __init__(self, patience: int | None, floor: float = float("-inf")):
         self.patience = patience
+        self.floor = floor
         self.best_score = -1.0
         self.best_epoch = 0
         self.best_state: dict[str, Tensor] | None = None
@@ -125,7 +133,8 @@ class EarlyStopping:
             self.best_score, self.best_epoch, self.since_best = score, epoch, 0
             self._keep(model.state_dict())
             return True
-        self.since_best += 1
+        if self.best_score > self.floor:
+            self.since_best += 1
         return False
 
     def _keep(self, state: dict[str, Tensor]) -> None:
@@ -397,7 +406,8 @@ def fit(
                                 eval_num_neighbors)
 
     history: list[dict[str, Any]] = []
-    stopper = EarlyStopping(patience)
+    stopper = EarlyStopping(patience, floor=chance_floor(trainer.y[trainer.val_idx.to(dev)],
+                                                         trainer.n_classes))
     bar = tqdm(range(1, epochs + 1), desc=f"train {type(model.encoder).__name__}",
                disable=not (main and progress_enabled(progress)), leave=False)
     fit_start = time.perf_counter()

@@ -232,6 +232,14 @@ def test_ohem_select_count(n, keep, min_kept, expected):
     assert torch.equal(losses[idx], losses[idx].sort(descending=True).values)
 
 
+def test_ohem_select_per_group_keeps_hardest_of_every_group():
+    losses = torch.tensor([5.0, 4.0, 3.0, 0.1, 0.2, 0.3, 0.05])
+    groups = torch.tensor([0, 0, 0, 1, 1, 1, 2])
+    assert ohem_select(losses, 0.5).tolist() == [0, 1, 2, 5]
+    assert ohem_select(losses, 0.5, groups=groups).tolist() == [0, 1, 5, 4, 6]
+    assert ohem_select(losses, 0.1, min_kept=2, groups=groups).tolist() == [0, 1, 5, 4, 6]
+
+
 def test_ohem_select_ties_are_deterministic_and_bad_keep_refused():
     idx = ohem_select(torch.tensor([1.0, 2.0, 2.0, 2.0, 0.0]), 0.4)
     assert idx.tolist() == [1, 2]
@@ -243,7 +251,7 @@ def test_ohem_loss_is_mean_of_hardest():
     logits, target, _, sw = _batch(n=20)
     per = F.cross_entropy(logits, target, reduction="none")
     hardest = per.sort(descending=True).values[:6]
-    loss = build_loss("ohem", class_counts=COUNTS, keep=0.3)
+    loss = build_loss("ohem", class_counts=COUNTS, keep=0.3, per_class=False)
     assert torch.allclose(loss(logits, target), hardest.mean())
     idx = per.sort(descending=True).indices[:6]
     assert torch.allclose(
@@ -251,6 +259,33 @@ def test_ohem_loss_is_mean_of_hardest():
     )
     full = build_loss("ohem", class_counts=COUNTS, keep=1.0)
     assert torch.allclose(full(logits, target), per.mean())
+
+
+def test_ohem_per_class_is_mean_of_hardest_of_each_class():
+    logits, target, _, _ = _batch(n=20)
+    per = F.cross_entropy(logits, target, reduction="none")
+    kept = []
+    for c in target.unique():
+        losses = per[target == c].sort(descending=True).values
+        kept.append(losses[: math.ceil(0.3 * losses.numel())])
+    loss = build_loss("ohem", class_counts=COUNTS, keep=0.3)  # per_class is the default
+    assert torch.allclose(loss(logits, target), torch.cat(kept).mean())
+
+
+def test_ohem_on_a_cold_model_keeps_every_class():
+    # The stall of docs/benchmarks_hin.md: on a cold model every loss is about ln C, so
+    # global top-k keeps whole classes (here the 20 of class 2, whose logit is a hair
+    # lower, plus one tied node of class 1) and the 2 minority nodes get no gradient at
+    # all; the next step swings to other classes. Per-class selection gives every class
+    # its share.
+    target = torch.tensor([1] * 20 + [2] * 20 + [0] * 2)
+    logits = torch.zeros(42, 3)
+    logits[:, 2] = -1e-3
+    for per_class, starved in ((False, {0}), (True, set())):
+        x = logits.clone().requires_grad_(True)
+        build_loss("ohem", class_counts=[2, 20, 20], per_class=per_class)(x, target).backward()
+        got = {c for c in range(3) if float(x.grad[target == c].abs().sum()) == 0.0}
+        assert got == starved, per_class
 
 
 def test_crl_alpha_zero_is_ce_and_needs_embeddings():

@@ -17,29 +17,50 @@ from .base import BalancedLoss, register_loss, weighted_mean
 __all__ = ["ClassRectificationLoss", "HardExampleMiningLoss", "ohem_select", "triplet_term"]
 
 
-def ohem_select(losses: Tensor, keep: float, min_kept: int = 1) -> Tensor:
+def _kept(n: int, keep: float, min_kept: int) -> int:
+    # round() first so that e.g. 0.3 * 10 = 3.0000000000000004 keeps 3, not 4.
+    return min(n, max(min_kept, math.ceil(round(keep * n, 9))))
+
+
+def ohem_select(
+    losses: Tensor, keep: float, min_kept: int = 1, groups: Tensor | None = None
+) -> Tensor:
     """Indices of the hardest nodes: the ``k`` largest losses, largest first.
 
     ``k = min(N, max(min_kept, ceil(keep * N)))``; ties are broken by node order
-    (stable sort), so the choice is deterministic.
+    (stable sort), so the choice is deterministic. With ``groups`` (e.g. the class of
+    each node) the rule applies within every group and the result lists the groups in
+    increasing order, each hardest first.
 
     Args:
         losses: Per-node losses ``[N]``.
         keep: Fraction of the nodes to keep, in (0, 1].
-        min_kept: Keep at least this many nodes (>= 1).
+        min_kept: Keep at least this many nodes (>= 1), per group with ``groups``.
+        groups: Optional integer group of every node ``[N]``.
 
     Returns:
         A long tensor ``[k]`` of node indices.
+
+    Example:
+        >>> losses = torch.tensor([0.9, 0.8, 0.7, 0.1, 0.2])
+        >>> ohem_select(losses, 0.4).tolist()
+        [0, 1]
+        >>> ohem_select(losses, 0.4, groups=torch.tensor([0, 0, 0, 1, 1])).tolist()
+        [0, 1, 4]
     """
     if not 0 < keep <= 1:
         raise ValueError(f"parameter 'keep' must be in (0, 1], got {keep!r}")
     if min_kept < 1:
         raise ValueError(f"parameter 'min_kept' must be >= 1, got {min_kept!r}")
-    n = losses.numel()
-    # round() first so that e.g. 0.3 * 10 = 3.0000000000000004 keeps 3, not 4.
-    k = min(n, max(min_kept, math.ceil(round(keep * n, 9))))
-    order = torch.sort(losses.detach(), descending=True, stable=True).indices
-    return order[:k]
+    if groups is None:
+        order = torch.sort(losses.detach(), descending=True, stable=True).indices
+        return order[: _kept(losses.numel(), keep, min_kept)]
+    chosen = []
+    for group in torch.unique(groups):  # sorted
+        members = torch.nonzero(groups == group).flatten()
+        order = torch.sort(losses.detach()[members], descending=True, stable=True).indices
+        chosen.append(members[order[: _kept(members.numel(), keep, min_kept)]])
+    return torch.cat(chosen) if chosen else groups.new_zeros(0, dtype=torch.long)
 
 
 @register_loss("ohem")
@@ -52,9 +73,19 @@ class HardExampleMiningLoss(BalancedLoss):
     averages their loss; the selection ignores ``sample_weight``, which then weighs the
     kept nodes.
 
+    By default the selection is made **within each class** of the batch (the hardest
+    ``keep`` fraction of every class, at least ``min_kept`` of each), so every class
+    keeps a share of the gradient proportional to its count in every step. Global
+    selection (``per_class=False``, the original rule) on a cold model, whose losses
+    are all close to ln C, keeps whole classes at a time: the step then pushes the
+    logits towards the kept classes, the next step keeps the others, and the
+    predictions swing from class to class while a minority class can go unselected
+    (docs/benchmarks_hin.md, "OHEM stalls").
+
     Params:
         keep (0.5): fraction of the nodes kept, in (0, 1] (1: "ce").
-        min_kept (1): keep at least this many nodes.
+        min_kept (1): keep at least this many nodes (per class with ``per_class``).
+        per_class (True): select the hardest nodes within each class.
     """
 
     params: ClassVar[dict[str, ParamSpec]] = {
@@ -62,11 +93,13 @@ class HardExampleMiningLoss(BalancedLoss):
             "float", 0.5, "fraction of the hardest nodes kept", low=0.0, high=1.0, low_open=True
         ),
         "min_kept": ParamSpec("int", 1, "keep at least this many nodes", low=1),
+        "per_class": ParamSpec("bool", True, "select the hardest nodes within each class"),
     }
 
     def _forward(self, logits, target, embeddings, sample_weight):
         losses = F.cross_entropy(logits, target, reduction="none")
-        idx = ohem_select(losses, self.hparams["keep"], self.hparams["min_kept"])
+        groups = target if self.hparams["per_class"] else None
+        idx = ohem_select(losses, self.hparams["keep"], self.hparams["min_kept"], groups)
         weights = None if sample_weight is None else sample_weight[idx]
         return weighted_mean(losses[idx], weights)
 
