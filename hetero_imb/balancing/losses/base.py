@@ -135,6 +135,19 @@ class BalancedLoss(nn.Module):
     ) -> Tensor:
         raise NotImplementedError
 
+    def _logit_shape(self, logits: Tensor, unit: str) -> tuple[int, int]:
+        """``(N, C)`` of a float ``[N, C]`` logit tensor with ``num_classes`` columns
+        (``unit``: "classes" or "labels", for the message); else one-line ValueError."""
+        owner = self._owner()
+        if not isinstance(logits, Tensor) or logits.dim() != 2 or not logits.is_floating_point():
+            shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+            raise ValueError(f"{owner}: logits must be a float tensor [N, C], got {shape}")
+        n, c = logits.shape
+        if c != self.num_classes:
+            raise ValueError(f"{owner}: logits have {c} columns but the loss was built for "
+                             f"{self.num_classes} {unit}")
+        return n, c
+
     def _check_inputs(
         self,
         logits: Tensor,
@@ -143,15 +156,7 @@ class BalancedLoss(nn.Module):
         sample_weight: Tensor | None,
     ) -> tuple[Tensor, Tensor | None]:
         owner = self._owner()
-        if not isinstance(logits, Tensor) or logits.dim() != 2 or not logits.is_floating_point():
-            shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
-            raise ValueError(f"{owner}: logits must be a float tensor [N, C], got {shape}")
-        n, c = logits.shape
-        if c != self.num_classes:
-            raise ValueError(
-                f"{owner}: logits have {c} columns but the loss was built for "
-                f"{self.num_classes} classes"
-            )
+        n, c = self._logit_shape(logits, "classes")
         if not isinstance(target, Tensor) or target.dim() != 1 or target.size(0) != n:
             shape = tuple(target.shape) if isinstance(target, Tensor) else type(target).__name__
             raise ValueError(f"{owner}: target must be a tensor [N={n}], got {shape}")

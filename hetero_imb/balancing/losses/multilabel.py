@@ -79,13 +79,7 @@ class MultiLabelLoss(BalancedLoss):
 
     def _check_inputs(self, logits, target, embeddings, sample_weight):
         owner = self._owner()
-        if not isinstance(logits, Tensor) or logits.dim() != 2 or not logits.is_floating_point():
-            shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
-            raise ValueError(f"{owner}: logits must be a float tensor [N, C], got {shape}")
-        n, c = logits.shape
-        if c != self.num_classes:
-            raise ValueError(f"{owner}: logits have {c} columns but the loss was built for "
-                             f"{self.num_classes} labels")
+        n, c = self._logit_shape(logits, "labels")
         if not isinstance(target, Tensor) or target.shape != (n, c):
             shape = tuple(target.shape) if isinstance(target, Tensor) else type(target).__name__
             raise ValueError(f"{owner}: target must be a multi-hot tensor [N={n}, C={c}] of 0/1 "
