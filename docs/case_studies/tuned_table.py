@@ -55,7 +55,7 @@ if __name__ == "__main__":
     committed.mkdir(parents=True, exist_ok=True)
     frame = collect(grid)
     frame.to_csv(committed / "tuned.csv", index=False)
-    order = pd.read_csv(committed / "summary.csv").groupby(KEYS, sort=False)["val_macro_f1"] \
+    order = pd.read_csv(grid / "summary.csv").groupby(KEYS, sort=False)["val_macro_f1"] \
         .mean().sort_values(ascending=False, kind="stable").reset_index()
     text = table(frame, order)
     (committed / "tuned.md").write_text(text, encoding="utf-8")
