@@ -22,7 +22,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from ..data.features import node_features
-from ..data.graph import SPLITS, class_counts, class_names, labels, split_mask
+from ..data.graph import SPLITS, class_counts, class_names, labelled_mask, labels, split_mask
 from ..params import ParamSpec
 from .base import FitContext, FitOutput, ModelSpec
 
@@ -49,13 +49,40 @@ def class_weight_sample_weights(
     return weights[y_train]
 
 
+def label_weight_sample_weights(
+    loss_params: Mapping[str, Any], y_train: np.ndarray, counts: Sequence[int], names: Sequence[str]
+) -> np.ndarray:
+    """``weighted-bce`` for a per-row weight: the mean of the row's per-label term weights.
+
+    ``weighted-bce`` weighs the term of label ``c`` by ``pos_weight_c`` where the row carries
+    ``c`` and by 1 elsewhere. A booster fitting all labels at once takes one weight per row,
+    so each row gets the mean of its ``C`` term weights (the same total weight as in the
+    loss, spread evenly over the row's labels), scaled to mean 1 over the training rows.
+    Exact per-label weighting would need one booster per label.
+
+    Example:
+        >>> y = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+        >>> label_weight_sample_weights({}, y, [3, 1], ["a", "b"]).round(3).tolist()
+        [0.667, 0.667, 1.667, 1.0]
+    """
+    from ..balancing.losses.multilabel import build_multilabel_loss
+
+    loss = build_multilabel_loss("weighted-bce", class_counts=list(counts),
+                                 num_samples=len(y_train), class_names=list(names), **loss_params)
+    pos_weight = loss.pos_weight.numpy().astype(np.float64)
+    hot = y_train > 0.5
+    row = np.where(hot, pos_weight, 1.0).mean(axis=1)
+    return row / row.mean()
+
+
 def fit_on_features(data: HeteroData, context: FitContext) -> FitOutput:
     """Fit hook of estimator models: node features in, the same output as the loop."""
     config = context.config
     x_tensor, description = node_features(data)
     x = x_tensor.numpy()
     y = labels(data).numpy()
-    masks = {s: split_mask(data, s).numpy() & (y >= 0) for s in SPLITS}
+    labelled = labelled_mask(labels(data)).numpy()  # multi-hot rows [N, C] too
+    masks = {s: split_mask(data, s).numpy() & labelled for s in SPLITS}
     counts = class_counts(data, split_mask(data, "train"))
     weights_of: SampleWeights = context.spec.losses[config.loss]
     sample_weight = weights_of(config.loss_params, y[masks["train"]], counts, class_names(data))

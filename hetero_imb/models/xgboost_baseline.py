@@ -6,6 +6,14 @@ result records which. Class-balanced sample weights come from ``--loss weighted`
 With ``--sampler smote|smote-tomek|adasyn`` the training rows are re-sampled first
 (:func:`hetero_imb.balancing.samplers.feature_rows.resampled_graph`); class weights
 then follow the re-sampled counts.
+
+On multi-label graphs (multi-hot ``y`` ``[N, C]``) the booster fits the 0/1 matrix
+natively: one ``binary:logistic`` output per label (XGBoost >= 2, ``tree_method="hist"``),
+early stopping on the mean validation log-loss over the labels. Losses: ``bce`` (``ce``
+reads as ``bce`` there) and ``weighted-bce``, which becomes per-row sample weights — the
+mean of the row's per-label term weights, see
+:func:`~hetero_imb.models.estimator.label_weight_sample_weights` (an approximation:
+XGBoost takes one weight per row, not one per label).
 """
 
 from __future__ import annotations
@@ -26,16 +34,19 @@ from .estimator import (
     class_weight_sample_weights,
     estimator_spec,
     fit_on_features,
+    label_weight_sample_weights,
     no_sample_weights,
 )
 
 
 class XGBoostBaseline:
-    """A multi-class ``xgboost.XGBClassifier`` with early stopping on the validation set.
+    """A multi-class (or multi-label) ``xgboost.XGBClassifier`` with early stopping on the
+    validation set.
 
     Args:
         num_classes: Number of classes (all columns of ``predict_proba`` are kept even
-            when a class is absent from the training labels).
+            when a class is absent from the training labels); for a multi-hot ``y``
+            ``[N, C]`` the number of labels ``C``.
         seed: ``random_state`` of the booster.
         n_estimators, max_depth, learning_rate, subsample, colsample_bytree,
         early_stopping_rounds, n_jobs: Booster settings.
@@ -56,7 +67,12 @@ class XGBoostBaseline:
         x_val: np.ndarray | None = None,
         y_val: np.ndarray | None = None,
     ) -> XGBoostBaseline:
-        """Fit on training rows; stop early on validation log-loss when given."""
+        """Fit on training rows; stop early on validation log-loss when given.
+
+        ``y`` holds class ids ``[n]`` or, for multi-label, 0/1 rows ``[n, C]``.
+        """
+        if np.ndim(y) == 2:
+            return self._fit_multilabel(x, y, sample_weight=sample_weight, x_val=x_val, y_val=y_val)
         import xgboost
 
         present = np.unique(y)
@@ -86,9 +102,34 @@ class XGBoostBaseline:
         self.rounds = int(best + 1) if best is not None else int(settings.get("n_estimators", 0))
         return self
 
+    def _fit_multilabel(self, x: np.ndarray, y: np.ndarray, *, sample_weight: np.ndarray | None,
+                        x_val: np.ndarray | None, y_val: np.ndarray | None) -> XGBoostBaseline:
+        """Multi-hot ``y``: one ``binary:logistic`` output per label, fitted together."""
+        import xgboost
+
+        if y.shape[1] != self.num_classes:
+            raise ValueError(f"y has {y.shape[1]} label columns, expected num_classes={self.num_classes}")
+        self._classes = None
+        settings = dict(self.settings)
+        early = settings.pop("early_stopping_rounds", None)
+        eval_set = [(x_val, (y_val > 0.5).astype(int))] if x_val is not None and \
+            y_val is not None and len(y_val) and early else None
+        self._model = xgboost.XGBClassifier(
+            objective="binary:logistic", tree_method="hist", random_state=self.seed,
+            early_stopping_rounds=early if eval_set else None, eval_metric="logloss", **settings,
+        )
+        self._model.fit(x, (y > 0.5).astype(int), sample_weight=sample_weight, eval_set=eval_set,
+                        verbose=False)
+        best = getattr(self._model, "best_iteration", None)
+        self.rounds = int(best + 1) if best is not None else int(settings.get("n_estimators", 0))
+        return self
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities ``[N, num_classes]`` (0 for classes unseen in training)."""
+        """Probabilities ``[N, num_classes]`` (0 for classes unseen in training); for
+        multi-label, one independent probability per label."""
         part = self._model.predict_proba(x)
+        if self._classes is None:
+            return np.asarray(part, dtype=np.float64)
         out = np.zeros((len(x), self.num_classes), dtype=np.float64)
         out[:, self._classes] = part
         return out
@@ -132,7 +173,8 @@ MODELS.register(
         _build_xgboost,
         {**XGBOOST_OWN_PARAMS, **unused_params(COMMON_PARAMS, "xgboost")},
         summary="XGBoost on node features only (structural features where none exist)",
-        # class-balanced sample weights come from --loss weighted
-        sample_weights={"ce": no_sample_weights, "weighted": class_weight_sample_weights},
+        # class-balanced sample weights come from --loss weighted (weighted-bce: multi-label)
+        sample_weights={"ce": no_sample_weights, "weighted": class_weight_sample_weights,
+                        "bce": no_sample_weights, "weighted-bce": label_weight_sample_weights},
     ), fit=_fit_xgboost, samplers=("none", *feature_row_samplers()), resamples_features=True),
 )

@@ -87,7 +87,8 @@ def test_a_model_plugs_in_through_its_own_hooks(toy_graph, constant_model, tmp_p
         ({"sampler": "undersample", "sampler_params": {"target_ratio": 0}}, ParamError,
          r"^sampler 'undersample': target_ratio must be a float > 0"),
         ({"model": "xgboost", "loss": "focal"}, ValueError,
-         r"^model 'xgboost' supports loss 'ce' or 'weighted', got 'focal'$"),
+         r"^model 'xgboost' supports loss 'ce' or 'weighted' or 'bce' or "
+         r"'weighted-bce', got 'focal'$"),
     ],
 )
 def test_every_option_is_checked_before_loading(changes, error, match):
