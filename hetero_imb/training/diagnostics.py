@@ -6,8 +6,10 @@ at ``ln C`` (the cross-entropy of uniform predictions) at the end of training. N
 uniform *probabilities* alone are not flagged: a model restored from an early best
 epoch can be under-confident and still rank the classes well (SeHGNN on Freebase
 heco:20: mean top probability 0.338 for 3 classes, test macro-F1 0.52).
-:func:`collapse_warnings` finds both; the runner logs each one as a ``logging``
-warning and stores them in ``RunResult.warnings`` (``results.json`` → ``warnings``).
+:func:`collapse_warnings` finds both, and :func:`first_epoch_warnings` a run whose kept
+weights are those of its first epoch (the validation score never improved on a model
+one step from its initialisation). The runner logs each one as a ``logging`` warning
+and stores them in ``RunResult.warnings`` (``results.json`` → ``warnings``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["chance_floor", "chance_macro_f1", "collapse_warnings"]
+__all__ = ["chance_floor", "chance_macro_f1", "collapse_warnings", "first_epoch_warnings"]
 
 #: The loss counts as stuck at chance when each of the last FLAT_EPOCHS epochs is
 #: within FLAT_TOLERANCE x ln C of ln C.
@@ -146,3 +148,34 @@ def collapse_warnings(
             "(standardize), the learning rate and the number of epochs"
         )
     return out
+
+
+def first_epoch_warnings(history: Sequence[dict[str, Any]], best_epoch: int | None) -> list[str]:
+    """A warning when a neural run of several epochs kept the weights of epoch 1.
+
+    Its validation score never rose above that of a model one optimiser step from its
+    initialisation, so the run most likely learned nothing usable. On multi-label long
+    tails this is what plain ``bce`` does: the trained model never predicts a rare label
+    at 0.5, and the near-initial one, predicting every label about half the time, scores
+    a higher macro-F1 at 0.5 (docs/case_studies.md, IMDB).
+
+    Args:
+        history: One dict per epoch (empty for the feature baselines: no warning).
+        best_epoch: The epoch whose weights were kept.
+
+    Returns:
+        An empty list, or one line.
+
+    Example:
+        >>> first_epoch_warnings([{"loss": 0.7}] * 30, 1)[0][:38]
+        'untrained model kept: epoch 1 of 30 ha'
+        >>> first_epoch_warnings([{"loss": 0.7}] * 30, 12)
+        []
+    """
+    if best_epoch != 1 or len(history) < 2:
+        return []
+    return [
+        f"untrained model kept: epoch 1 of {len(history)} had the best validation score, so "
+        "the weights one step from initialisation were restored; raise the learning rate or "
+        "epochs, or (multi-label) use weighted-bce and --tune-decision macro-f1"
+    ]

@@ -45,7 +45,7 @@ from ..report.results import RunResult
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .decision import parse_decision, tune_run
-from .diagnostics import collapse_warnings
+from .diagnostics import collapse_warnings, first_epoch_warnings
 from .distributed import record as record_processes
 from .engine import fit
 from .multilabel import (
@@ -304,6 +304,7 @@ def run(
         }
         decision = tune_run(config.tune_decision, out.proba, y, masks, names)
         warnings = collapse_warnings(out.history, out.proba, masks["val"] | masks["test"], names)
+    warnings = [*warnings, *first_epoch_warnings(out.history, out.best_epoch)]
     for line in warnings:
         log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
                     config.seed)

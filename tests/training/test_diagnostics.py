@@ -73,3 +73,19 @@ def test_h_index_graph_unscaled_collapses_and_warns(h_index_graph, caplog):
     assert any("collapsed run" in w for w in result.warnings)
     assert "collapsed run" in caplog.text
     assert result.to_dict()["warnings"] == result.warnings
+
+
+def test_a_run_that_keeps_its_first_epoch_is_reported(toy_split, caplog):
+    # lr 1e-12: the weights do not move, so no later epoch beats epoch 1 and its weights
+    # (as initialised) are the ones kept; the run says so in one warning
+    config = RunConfig(dataset="custom", model="rgcn", epochs=5, patience=0, seed=0,
+                       model_params={"lr": 1e-12})
+    with caplog.at_level(logging.WARNING):
+        result = run(config, data=toy_split, progress=False)
+    assert result.best_epoch == 1
+    assert any(w.startswith("untrained model kept: epoch 1 of 5") for w in result.warnings)
+    assert "untrained model kept" in caplog.text
+    healthy = run(config.replace(model_params={"lr": 0.05}, epochs=30), data=toy_split,
+                  progress=False)
+    assert healthy.best_epoch > 1
+    assert not any(w.startswith("untrained model kept") for w in healthy.warnings)
