@@ -94,14 +94,20 @@ def chance_floor(y: Tensor, num_classes: int, draws: int = 200, sds: float = 2.0
     if y.numel() == 0 or num_classes < 1:
         return 0.0
     gen = torch.Generator().manual_seed(0)
-    guess = torch.randint(num_classes, (draws, y.numel()), generator=gen)
-    f1 = torch.zeros(draws, dtype=torch.float64)
-    for c in range(num_classes):
-        actual, predicted = y == c, guess == c
-        tp = (predicted & actual).sum(1).double()
-        denom = predicted.sum(1).double() + float(actual.sum())
-        f1 += 2 * tp / denom.clamp(min=1)
-    f1 /= num_classes
+    # guesses in chunks of at most ~2M entries: 200 draws over a 200k-node validation
+    # set would otherwise hold 40M int64s (320 MB) at the start of every fit
+    chunk = max(1, 2_000_000 // y.numel())
+    scores = []
+    for start in range(0, draws, chunk):
+        guess = torch.randint(num_classes, (min(chunk, draws - start), y.numel()), generator=gen)
+        f1 = torch.zeros(guess.size(0), dtype=torch.float64)
+        for c in range(num_classes):
+            actual, predicted = y == c, guess == c
+            tp = (predicted & actual).sum(1).double()
+            denom = predicted.sum(1).double() + float(actual.sum())
+            f1 += 2 * tp / denom.clamp(min=1)
+        scores.append(f1 / num_classes)
+    f1 = torch.cat(scores)
     return float(f1.mean() + sds * f1.std())
 
 
@@ -160,22 +166,27 @@ def first_epoch_warnings(history: Sequence[dict[str, Any]], best_epoch: int | No
     a higher macro-F1 at 0.5 (docs/case_studies.md, IMDB).
 
     Args:
-        history: One dict per epoch (empty for the feature baselines: no warning).
+        history: One dict per epoch with ``epoch`` and ``val_macro_f1`` (NaN on epochs
+            without an evaluation; empty for the feature baselines: no warning).
         best_epoch: The epoch whose weights were kept.
 
     Returns:
         An empty list, or one line.
 
     Example:
-        >>> first_epoch_warnings([{"loss": 0.7}] * 30, 1)[0][:38]
+        >>> history = [{"epoch": e, "val_macro_f1": 0.3} for e in range(1, 31)]
+        >>> first_epoch_warnings(history, 1)[0][:38]
         'untrained model kept: epoch 1 of 30 ha'
-        >>> first_epoch_warnings([{"loss": 0.7}] * 30, 12)
+        >>> first_epoch_warnings(history, 12)
         []
     """
-    if best_epoch != 1 or len(history) < 2:
+    evaluated = [int(h["epoch"]) for h in history
+                 if isinstance(h.get("val_macro_f1"), int | float) and math.isfinite(h["val_macro_f1"])]
+    if len(evaluated) < 2 or best_epoch != evaluated[0]:  # (--eval-every: first evaluation)
         return []
     return [
-        f"untrained model kept: epoch 1 of {len(history)} had the best validation score, so "
+        f"untrained model kept: epoch {best_epoch} of {len(history)} had the best validation "
+        "score (the first evaluation), so "
         "the weights one step from initialisation were restored; raise the learning rate or "
         "epochs, or (multi-label) use weighted-bce and --tune-decision macro-f1"
     ]

@@ -89,3 +89,21 @@ def test_a_run_that_keeps_its_first_epoch_is_reported(toy_split, caplog):
                   progress=False)
     assert healthy.best_epoch > 1
     assert not any(w.startswith("untrained model kept") for w in healthy.warnings)
+
+
+def test_first_evaluation_counts_as_the_first_epoch_with_eval_every():
+    from hetero_imb.training.diagnostics import first_epoch_warnings
+
+    nan = float("nan")
+    history = [{"epoch": e, "val_macro_f1": 0.4 if e % 3 == 0 else nan} for e in range(1, 10)]
+    assert first_epoch_warnings(history, 3)[0].startswith("untrained model kept: epoch 3 of 9")
+    assert first_epoch_warnings(history, 6) == []
+    assert first_epoch_warnings([{"epoch": 1, "val_macro_f1": 0.4}], 1) == []  # one epoch only
+
+
+def test_chance_floor_is_the_same_in_chunks_on_a_large_validation_set():
+    from hetero_imb.training.diagnostics import chance_floor
+
+    y = torch.arange(300_000) % 3  # 200 draws x 300k labels: computed in chunks
+    floor = chance_floor(y, 3)
+    assert 1 / 3 < floor < 1 / 3 + 0.005 and floor == chance_floor(y, 3)
