@@ -135,7 +135,7 @@ def target_operator(data: HeteroData, *, max_walks: int = DEFAULT_MAX_WALKS,
         >>> g["paper"].num_nodes, g["author"].num_nodes = 3, 1
         >>> g["paper", "by", "author"].edge_index = torch.tensor([[0, 1], [0, 0]])
         >>> op = target_operator(g)
-        >>> op.names, op.matrix().toarray().tolist()
+        >>> op.names, op.matrix().toarray().round(6).tolist()
         (['paper-author-paper'], [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     """
     target = target_type(data)
@@ -182,9 +182,16 @@ def propagate(operator: TargetOperator, seeds: Tensor, *, alpha: float, steps: i
     Returns:
         ``[N, C]`` propagated scores.
     """
+    return propagate_edges(operator.edges(weights), seeds, alpha=alpha, steps=steps)
+
+
+def propagate_edges(edges: tuple[Tensor, Tensor], seeds: Tensor, *, alpha: float,
+                    steps: int) -> Tensor:
+    """:func:`propagate` with the operator's ``(edge_index, edge_weight)`` built already
+    (:meth:`TargetOperator.edges`), to try several ``alpha`` on one operator."""
     from torch_geometric.nn.models import LabelPropagation
 
-    edge_index, edge_weight = operator.edges(weights)
+    edge_index, edge_weight = edges
     return LabelPropagation(steps, alpha)(seeds, edge_index, edge_weight=edge_weight)
 
 
