@@ -79,14 +79,14 @@ def weight_candidates(num_paths: int) -> list[list[float]]:
     :data:`EMPHASES` with the rest split equally (equal alone for one path).
 
     Example:
-        >>> weight_candidates(2)[:3]
-        [[0.5, 0.5], [0.75, 0.25], [0.9, 0.1]]
+        >>> weight_candidates(2)
+        [[0.5, 0.5], [0.75, 0.25], [0.9, 0.1], [0.25, 0.75], [0.1, 0.9]]
     """
     equal = [1.0 / num_paths] * num_paths
     out = [equal]
     for p in range(num_paths if num_paths > 1 else 0):
         for share in EMPHASES:
-            w = [(1.0 - share) / (num_paths - 1)] * num_paths
+            w = [round((1.0 - share) / (num_paths - 1), 6)] * num_paths
             w[p] = share
             if all(abs(a - b) > 1e-9 for a, b in zip(w, equal, strict=True)) and w not in out:
                 out.append(w)
