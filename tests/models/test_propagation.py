@@ -205,6 +205,19 @@ def test_cli_lp_and_cs(tmp_path, capsys):
     assert "smoother cs" in capsys.readouterr().out
     cfg = (tmp_path / "cs" / "config.yaml").read_text()
     assert "smoother: cs" in cfg and "smoothing_alpha: 0.8" in cfg
+    res = json.loads((tmp_path / "cs" / "results.json").read_text())
+    assert res["smoother"] == "cs" and res["smoother_params"] == {"smoothing_alpha": 0.8}
+
+
+def test_a_grid_with_a_smoother_labels_its_rows():
+    from hetero_imb.training.grid import Grid
+
+    grid = Grid.from_dict({"smoother": "cs", "grid": {"models": ["mlp", "lp"], "seeds": [0]}})
+    specs = list(grid.runs())
+    assert [s.model for s in specs] == ["mlp+cs", "lp+cs"]
+    assert specs[0].key == "mlp+cs__ce__none__seed0" and specs[0].config.smoother == "cs"
+    plain = list(Grid.from_dict({"grid": {"models": ["lp"], "seeds": [0]}}).runs())
+    assert plain[0].key == "lp__ce__none__seed0"
 
 
 @pytest.mark.parametrize("args, needle", [
