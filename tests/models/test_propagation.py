@@ -246,3 +246,14 @@ def test_saved_run_reproduces_after_reload(tmp_path, synthetic_few_labels, model
     loaded = hi.load_run(folder)
     assert torch.allclose(loaded.predict_proba(data), result.proba, atol=1e-6)
     assert not math.isnan(float(result.proba.sum()))
+
+
+def test_multilabel_graphs_refuse_lp_and_smoothers(multilabel_graph):
+    from hetero_imb.training.checks import ConfigError
+
+    data = multilabel_graph
+    with pytest.raises(ConfigError, match="model 'lp' supports loss 'ce', got 'bce'"):
+        hi.run(hi.RunConfig(dataset="custom", split="given", model="lp"), data=data)
+    with pytest.raises(ConfigError, match="smoother 'cs' works on single-label graphs only"):
+        hi.run(hi.RunConfig(dataset="custom", split="given", model="mlp", smoother="cs"),
+               data=data)
