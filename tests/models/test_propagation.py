@@ -257,3 +257,14 @@ def test_multilabel_graphs_refuse_lp_and_smoothers(multilabel_graph):
     with pytest.raises(ConfigError, match="smoother 'cs' works on single-label graphs only"):
         hi.run(hi.RunConfig(dataset="custom", split="given", model="mlp", smoother="cs"),
                data=data)
+
+
+def test_compare_command_line_takes_a_smoother():
+    from hetero_imb.cli.compare import build_parser, grid_from_args
+
+    args = build_parser().parse_args(["--dataset", "synthetic", "--models", "mlp,lp", "--smoother",
+                                      "cs", "--smoother-param", "smoothing_alpha=0.9",
+                                      "--seeds", "0", "--out", "unused"])
+    grid = grid_from_args(args)
+    assert grid.base.smoother == "cs" and grid.base.smoother_params == {"smoothing_alpha": 0.9}
+    assert [s.key for s in grid.runs()] == ["mlp+cs__ce__none__seed0", "lp+cs__ce__none__seed0"]
