@@ -164,6 +164,15 @@ class NodeInput(nn.Module):
 
     def forward(self, data: HeteroData) -> dict[str, Tensor]:
         """``{node_type: [num_nodes_of_type_in_data, hidden]}`` for this module's types."""
+        return {t: self.project(t, x) for t, x in self.raw(data).items()}
+
+    def raw(self, data: HeteroData) -> dict[str, Tensor]:
+        """Each type's input before the projection: its features ``x`` (dense or
+        sparse, cast to the weights' float type) or its embedding-table rows.
+
+        ``project(t, raw(data)[t])`` is ``forward(data)[t]``; encoders that drop out or
+        aggregate the raw inputs before projecting them (R-GCN) use the two steps.
+        """
         out: dict[str, Tensor] = {}
         for node_type in self.node_types:
             store = data[node_type]
@@ -174,7 +183,8 @@ class NodeInput(nn.Module):
                         f"node type {node_type!r} had features when the model was built "
                         "but has no 'x' now"
                     )
-                out[node_type] = self._project(self.linears[node_type], x)
+                dtype = self.linears[node_type].weight.dtype
+                out[node_type] = x if x.dtype == dtype else x.to(dtype)
             else:
                 table = self.tables[node_type]
                 n_id = store.get("n_id")
@@ -191,6 +201,13 @@ class NodeInput(nn.Module):
                     out[node_type] = table.weight
         return out
 
+    def project(self, node_type: str, x: Tensor) -> Tensor:
+        """``x`` (rows of :meth:`raw`) mapped to ``hidden``: the type's linear map for a
+        featured type, ``x`` itself for a table's rows."""
+        if node_type in self.linears:
+            return self._project(self.linears[node_type], x)
+        return x
+
     @staticmethod
     def _project(linear: nn.Linear, x: Tensor) -> Tensor:
         if is_sparse(x):
@@ -198,6 +215,39 @@ class NodeInput(nn.Module):
                 x = x.to(linear.weight.dtype)
             return torch.sparse.mm(x, linear.weight.t()) + linear.bias
         return linear(x.to(linear.weight.dtype))
+
+
+def input_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Dropout on a dense or sparse input matrix; on a sparse one (COO or CSR) only its
+    stored values are dropped and rescaled (as GCN's ``sparse_dropout``), never densified.
+
+    Args:
+        x: Dense or torch sparse (COO/CSR) floating-point matrix.
+        p: Probability of zeroing an entry.
+        training: Apply dropout (else ``x`` is returned as it is).
+
+    Returns:
+        ``x`` with entries zeroed with probability ``p`` and the rest scaled by
+        ``1 / (1 - p)``; same layout.
+
+    Example:
+        >>> x = torch.eye(3).to_sparse_csr()
+        >>> out = input_dropout(x, 0.5)
+        >>> out.layout == torch.sparse_csr, sorted(set(out.values().tolist())) <= [0.0, 2.0]
+        (True, True)
+    """
+    if not training or p == 0.0:
+        return x
+    if not is_sparse(x):
+        return nn.functional.dropout(x, p=p, training=True)
+    if x.layout == torch.sparse_csr:
+        values = nn.functional.dropout(x.values(), p=p, training=True)
+        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape,
+                                       check_invariants=False)
+    x = x.coalesce()
+    values = nn.functional.dropout(x.values(), p=p, training=True)
+    return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True,
+                                   check_invariants=False)
 
 
 def precomputed_rows(data: HeteroData, node_type: str, key: str, what: str) -> Tensor:

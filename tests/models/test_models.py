@@ -580,3 +580,39 @@ def test_han_refuses_an_exact_product_that_is_too_large(toy_graph, tmp_path, mon
                        r"meta-path item-tag-item, which has .* instances"):
         make("han", toy_graph, tmp_path)
     make("han", toy_graph, tmp_path, max_metapath_neighbors=3)  # capped: no refusal
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_rgcn_aggregate_first_equals_project_first(toy_graph, training):
+    # layer 0 averages the raw item (8-d) and user (4-d) features over each relation and
+    # projects the destinations only; forcing it off projects every source row first
+    encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=2, dropout=0.5, seed=0)
+    encoder.train(training)
+    results = {}
+    for first in (True, False):
+        encoder.aggregate_first = first
+        encoder.zero_grad()
+        torch.manual_seed(1)  # same dropout masks: they act on the raw inputs either way
+        out = encoder(toy_graph)
+        (out * torch.arange(16.0)).sum().backward()
+        results[first] = (out.detach(), {n: p.grad.clone() for n, p in encoder.named_parameters()})
+    torch.testing.assert_close(results[True][0], results[False][0], rtol=1e-5, atol=1e-5)
+    for name, grad in results[False][1].items():
+        torch.testing.assert_close(results[True][1][name], grad, rtol=1e-4, atol=1e-5)
+    assert results[True][1]["input.linears.item.weight"].abs().sum() > 0
+
+
+def test_rgcn_layer0_dropout_acts_on_the_raw_features(toy_graph):
+    # dropout on the 8-d item features: the survivors are scaled, and an item whose
+    # features are all dropped has an input of exactly the projection's bias
+    encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=1, dropout=0.9, seed=0).train()
+    torch.manual_seed(2)
+    dropped = encoder._dropped_inputs(toy_graph)["item"]
+    assert dropped.shape == toy_graph["item"].x.shape  # raw width, not hidden
+    kept = dropped != 0
+    torch.testing.assert_close(dropped[kept], 10 * toy_graph["item"].x[kept])
+    zero_rows = (~kept).all(dim=1)
+    assert int(zero_rows.sum()) > 50  # 0.9 ** 8 of 300 items, about 129
+    projected = encoder.input.project("item", dropped)[zero_rows].detach()
+    bias = encoder.input.linears["item"].bias.detach()
+    torch.testing.assert_close(projected, bias.expand_as(projected))
