@@ -170,8 +170,8 @@ class NodeInput(nn.Module):
         """Each type's input before the projection: its features ``x`` (dense or
         sparse, cast to the weights' float type) or its embedding-table rows.
 
-        ``project(t, raw(data)[t])`` is ``forward(data)[t]``; encoders that drop out or
-        aggregate the raw inputs before projecting them (R-GCN) use the two steps.
+        ``project(t, raw(data)[t])`` is ``forward(data)[t]``; an encoder that drops out
+        or averages raw features before projecting them (R-GCN) uses the two steps.
         """
         out: dict[str, Tensor] = {}
         for node_type in self.node_types:
@@ -215,39 +215,6 @@ class NodeInput(nn.Module):
                 x = x.to(linear.weight.dtype)
             return torch.sparse.mm(x, linear.weight.t()) + linear.bias
         return linear(x.to(linear.weight.dtype))
-
-
-def input_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
-    """Dropout on a dense or sparse input matrix; on a sparse one (COO or CSR) only its
-    stored values are dropped and rescaled (as GCN's ``sparse_dropout``), never densified.
-
-    Args:
-        x: Dense or torch sparse (COO/CSR) floating-point matrix.
-        p: Probability of zeroing an entry.
-        training: Apply dropout (else ``x`` is returned as it is).
-
-    Returns:
-        ``x`` with entries zeroed with probability ``p`` and the rest scaled by
-        ``1 / (1 - p)``; same layout.
-
-    Example:
-        >>> x = torch.eye(3).to_sparse_csr()
-        >>> out = input_dropout(x, 0.5)
-        >>> out.layout == torch.sparse_csr, sorted(set(out.values().tolist())) <= [0.0, 2.0]
-        (True, True)
-    """
-    if not training or p == 0.0:
-        return x
-    if not is_sparse(x):
-        return nn.functional.dropout(x, p=p, training=True)
-    if x.layout == torch.sparse_csr:
-        values = nn.functional.dropout(x.values(), p=p, training=True)
-        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape,
-                                       check_invariants=False)
-    x = x.coalesce()
-    values = nn.functional.dropout(x.values(), p=p, training=True)
-    return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True,
-                                   check_invariants=False)
 
 
 def precomputed_rows(data: HeteroData, node_type: str, key: str, what: str) -> Tensor:

@@ -7,7 +7,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from hetero_imb.models.base import COMMON_PARAMS
-from hetero_imb.models.inputs import NodeInput, check_settings, input_dropout, seeded
+from hetero_imb.models.inputs import NodeInput, check_settings, seeded
 from hetero_imb.params import ParamError
 
 
@@ -147,17 +147,3 @@ def test_raw_then_project_is_forward_for_dense_sparse_and_tables():
         assert raw["page"].shape == (2, 3)
         for t, h in inputs(data).items():
             torch.testing.assert_close(inputs.project(t, raw[t]), h)
-
-
-@pytest.mark.parametrize("layout", ["dense", "coo", "csr"])
-def test_input_dropout_keeps_the_sparsity_pattern_and_rescales(layout):
-    dense = torch.arange(1.0, 201.0).reshape(20, 10) * (torch.arange(200).reshape(20, 10) % 3 == 0)
-    x = {"dense": dense, "coo": dense.to_sparse(), "csr": dense.to_sparse_csr()}[layout]
-    torch.manual_seed(0)
-    out = input_dropout(x, 0.5)
-    assert out.layout == x.layout
-    out = out.to_dense()
-    kept = out != 0
-    assert 0 < int(kept.sum()) < int((dense != 0).sum())  # some, not all, entries dropped
-    torch.testing.assert_close(out[kept], 2 * dense[kept])  # survivors scaled by 1 / (1 - p)
-    assert input_dropout(x, 0.5, training=False) is x

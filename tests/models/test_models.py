@@ -602,17 +602,41 @@ def test_rgcn_aggregate_first_equals_project_first(toy_graph, training):
     assert results[True][1]["input.linears.item.weight"].abs().sum() > 0
 
 
-def test_rgcn_layer0_dropout_acts_on_the_raw_features(toy_graph):
-    # dropout on the 8-d item features: the survivors are scaled, and an item whose
-    # features are all dropped has an input of exactly the projection's bias
+def test_rgcn_layer0_dropout_placement(toy_graph):
+    # the narrow dense item (8-d) and user (4-d) features are dropped out raw: survivors
+    # scaled, and an item whose features are all dropped has exactly the bias as input;
+    # featureless tags are dropped out after their (identity) projection, at hidden width
     encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=1, dropout=0.9, seed=0).train()
     torch.manual_seed(2)
-    dropped = encoder._dropped_inputs(toy_graph)["item"]
-    assert dropped.shape == toy_graph["item"].x.shape  # raw width, not hidden
-    kept = dropped != 0
-    torch.testing.assert_close(dropped[kept], 10 * toy_graph["item"].x[kept])
+    dropped, raw_types = encoder._layer0_inputs(toy_graph)
+    assert raw_types == {"item", "user"}
+    assert dropped["item"].shape == toy_graph["item"].x.shape  # raw width, not hidden
+    assert dropped["tag"].shape == (30, 16)
+    kept = dropped["item"] != 0
+    torch.testing.assert_close(dropped["item"][kept], 10 * toy_graph["item"].x[kept])
     zero_rows = (~kept).all(dim=1)
     assert int(zero_rows.sum()) > 50  # 0.9 ** 8 of 300 items, about 129
-    projected = encoder.input.project("item", dropped)[zero_rows].detach()
+    projected = encoder.input.project("item", dropped["item"])[zero_rows].detach()
     bias = encoder.input.linears["item"].bias.detach()
     torch.testing.assert_close(projected, bias.expand_as(projected))
+
+
+def test_rgcn_wide_features_are_dropped_out_after_their_projection(toy_graph):
+    # hidden 4 < 8 item features: items are projected first (as before this rule), the
+    # 4-d user features still count as narrow
+    encoder = RGCNEncoder(toy_graph, hidden=4, num_layers=1, dropout=0.5, seed=0).train()
+    dropped, raw_types = encoder._layer0_inputs(toy_graph)
+    assert raw_types == {"user"}
+    assert dropped["item"].shape == (300, 4)
+
+
+def test_rgcn_spmm_and_rgcn_draw_the_same_dropout(toy_graph):
+    # both implementations drop out layer 0's inputs the same way: same seed, same output
+    encoders = {impl: RGCNEncoder(toy_graph, hidden=8, num_layers=2, dropout=0.5,
+                                  implementation=impl, seed=0).train() for impl in ("spmm", "rgcn")}
+    encoders["rgcn"].load_state_dict(encoders["spmm"].state_dict())
+    outs = {}
+    for impl, encoder in encoders.items():
+        torch.manual_seed(3)
+        outs[impl] = encoder(toy_graph)
+    torch.testing.assert_close(outs["spmm"], outs["rgcn"], rtol=1e-4, atol=1e-5)
