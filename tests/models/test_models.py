@@ -603,31 +603,35 @@ def test_rgcn_aggregate_first_equals_project_first(toy_graph, training):
 
 
 def test_rgcn_layer0_dropout_placement(toy_graph):
-    # the narrow dense item (8-d) and user (4-d) features are dropped out raw: survivors
-    # scaled, and an item whose features are all dropped has exactly the bias as input;
-    # featureless tags are dropped out after their (identity) projection, at hidden width
+    # the narrow dense item (8-d) and user (4-d) features are sent to neighbours raw,
+    # dropped out (survivors scaled; an item whose features are all dropped sends exactly
+    # the bias); every node's own input and the featureless tags are dropped out after
+    # their projection, at hidden width
     encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=1, dropout=0.9, seed=0).train()
     torch.manual_seed(2)
-    dropped, raw_types = encoder._layer0_inputs(toy_graph)
+    sources, roots, raw_types = encoder._layer0_inputs(toy_graph, None)
     assert raw_types == {"item", "user"}
-    assert dropped["item"].shape == toy_graph["item"].x.shape  # raw width, not hidden
-    assert dropped["tag"].shape == (30, 16)
-    kept = dropped["item"] != 0
-    torch.testing.assert_close(dropped["item"][kept], 10 * toy_graph["item"].x[kept])
+    assert sources["item"].shape == toy_graph["item"].x.shape  # raw width, not hidden
+    assert roots["item"].shape == (300, 16) and sources["tag"].shape == (30, 16)
+    assert sources["tag"] is roots["tag"]
+    kept = sources["item"] != 0
+    torch.testing.assert_close(sources["item"][kept], 10 * toy_graph["item"].x[kept])
     zero_rows = (~kept).all(dim=1)
     assert int(zero_rows.sum()) > 50  # 0.9 ** 8 of 300 items, about 129
-    projected = encoder.input.project("item", dropped["item"])[zero_rows].detach()
+    projected = encoder.input.project("item", sources["item"])[zero_rows].detach()
     bias = encoder.input.linears["item"].bias.detach()
     torch.testing.assert_close(projected, bias.expand_as(projected))
+    own_kept = roots["item"] != 0  # own input: a mask over the 16 projected columns
+    assert 0 < int(own_kept.sum()) < 300 * 16 // 2
 
 
 def test_rgcn_wide_features_are_dropped_out_after_their_projection(toy_graph):
-    # hidden 4 < 8 item features: items are projected first (as before this rule), the
-    # 4-d user features still count as narrow
+    # hidden 4 < 8 item features: items send their projected input (as before this
+    # rule); the 4-d user features still count as narrow
     encoder = RGCNEncoder(toy_graph, hidden=4, num_layers=1, dropout=0.5, seed=0).train()
-    dropped, raw_types = encoder._layer0_inputs(toy_graph)
+    sources, roots, raw_types = encoder._layer0_inputs(toy_graph, None)
     assert raw_types == {"user"}
-    assert dropped["item"].shape == (300, 4)
+    assert sources["item"].shape == (300, 4) and sources["item"] is roots["item"]
 
 
 def test_rgcn_spmm_and_rgcn_draw_the_same_dropout(toy_graph):
