@@ -32,12 +32,12 @@ projecting first). On a sampled subgraph the outermost hop only feeds layer 0's
 messages, so its nodes — most of a batch: ~152k items two hops out of 4,096 seeds
 on the 10M-edge synthetic graph — then cost a feature gather and a sparse product,
 with no projection, no ``hidden``-wide dropout mask and no backward pass
-(``docs/benchmarks.md``). Featureless graphs (HeCo Freebase) and types with wide or
-sparse features are unchanged by this (the same values as before, seed for seed);
-dropping raw features for a node's own input too cost accuracy (Facebook's 128
-features: 1.5–2.3 macro-F1 points over 15 case-study runs; a node whose label
-depends on its own 8 features fell below a test's F1 floor, 0.68 < 0.7), so the own input keeps
-its dropout after the projection.
+(``docs/benchmarks.md``). A graph without such a type (featureless HeCo Freebase,
+Facebook's 128 features) gives the same values as before this rule, seed for seed.
+Dropping the raw features of a node's own input too cost accuracy (Facebook's 128
+features: 1.5–2.3 macro-F1 points over 15 case-study runs; on a test graph whose
+labels depend on a node's own 8 features, drama F1 fell to 0.68, under the test's
+0.7 floor), so the own input keeps its dropout after the projection.
 
 ``"spmm"`` and ``"rgcn"`` compute the same function with the same parameters (tested
 to float rounding); a model trained with one can be evaluated with the other.
