@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/minibatch_scale.py                                   # 10M edges
     python benchmarks/minibatch_scale.py --items 100000 --mode minibatch   # 1M edges
+    python benchmarks/minibatch_scale.py --mode minibatch --batch-size 16384
 
 Runs above ~4 GB must not overlap with other big processes: on a shared machine wrap
 the call in ``flock /work/wt/bigmem.lock nice -n 10 ...``.
@@ -39,11 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-#: RunConfig settings of each mode.
-MODES = {
-    "full": {},
-    "minibatch": {"batch_size": 4096, "num_neighbors": [10, 10]},
-}
+#: The modes (mini-batch: ``--batch-size`` seeds, ``--num-neighbors`` fan-out).
+MODES = ("full", "minibatch")
+
+
+def mode_settings(args: argparse.Namespace, mode: str) -> dict:
+    """RunConfig settings of ``mode``."""
+    if mode == "full":
+        return {}
+    return {"batch_size": args.batch_size,
+            "num_neighbors": [int(k) for k in args.num_neighbors.split(",")]}
 
 
 def generate(items: int, path: Path) -> dict:
@@ -71,7 +77,7 @@ def worker(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     data = torch.load(args.graph, weights_only=False)
     config = RunConfig(dataset="synthetic", model="rgcn", epochs=args.epochs, patience=0,
-                       device="cpu", split=args.split, **MODES[args.worker])
+                       device="cpu", split=args.split, **mode_settings(args, args.worker))
     cpu_marks: list[float] = []  # CPU clock after each epoch (epoch 1's start is unknown)
     start = time.perf_counter()
     result = run(config, data=data, progress=False,
@@ -80,7 +86,7 @@ def worker(args: argparse.Namespace) -> None:
     history = result.history
     train = [h["train_seconds"] for h in history]
     print(json.dumps({
-        "mode": args.worker, "epochs": len(history),
+        "mode": args.worker, **mode_settings(args, args.worker), "epochs": len(history),
         "epoch_seconds": [round(h["seconds"], 1) for h in history],
         "train_seconds": [round(t, 1) for t in train],
         "eval_seconds": [round(h["eval_seconds"], 1) for h in history],
@@ -99,7 +105,8 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
     """Run ``mode`` in a fresh process (under GNU time when present); its figures."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", mode,
            "--graph", str(args.graph), "--epochs", str(args.epochs),
-           "--threads", str(args.threads), "--split", args.split]
+           "--threads", str(args.threads), "--split", args.split,
+           "--batch-size", str(args.batch_size), "--num-neighbors", args.num_neighbors]
     if Path("/usr/bin/time").exists():
         cmd = ["/usr/bin/time", "-v", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -117,6 +124,8 @@ def main() -> None:
     parser.add_argument("--mode", action="append", choices=list(MODES), help="repeatable")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=4096, help="mini-batch seed nodes")
+    parser.add_argument("--num-neighbors", default="10,10", help="mini-batch fan-out per hop")
     parser.add_argument("--split", default="stratified:0.6,0.2,0.2",
                         help="the run's split (a semi-supervised one, e.g. stratified:0.05,0.05,0.9, "
                         "trains on fewer seed nodes; full batch costs the same either way)")

@@ -164,6 +164,15 @@ class NodeInput(nn.Module):
 
     def forward(self, data: HeteroData) -> dict[str, Tensor]:
         """``{node_type: [num_nodes_of_type_in_data, hidden]}`` for this module's types."""
+        return {t: self.project(t, x) for t, x in self.raw(data).items()}
+
+    def raw(self, data: HeteroData) -> dict[str, Tensor]:
+        """Each type's input before the projection: its features ``x`` (dense or
+        sparse, cast to the weights' float type) or its embedding-table rows.
+
+        ``project(t, raw(data)[t])`` is ``forward(data)[t]``; an encoder that drops out
+        or averages raw features before projecting them (R-GCN) uses the two steps.
+        """
         out: dict[str, Tensor] = {}
         for node_type in self.node_types:
             store = data[node_type]
@@ -174,7 +183,8 @@ class NodeInput(nn.Module):
                         f"node type {node_type!r} had features when the model was built "
                         "but has no 'x' now"
                     )
-                out[node_type] = self._project(self.linears[node_type], x)
+                dtype = self.linears[node_type].weight.dtype
+                out[node_type] = x if x.dtype == dtype else x.to(dtype)
             else:
                 table = self.tables[node_type]
                 n_id = store.get("n_id")
@@ -190,6 +200,13 @@ class NodeInput(nn.Module):
                         )
                     out[node_type] = table.weight
         return out
+
+    def project(self, node_type: str, x: Tensor) -> Tensor:
+        """``x`` (rows of :meth:`raw`) mapped to ``hidden``: the type's linear map for a
+        featured type, ``x`` itself for a table's rows."""
+        if node_type in self.linears:
+            return self._project(self.linears[node_type], x)
+        return x
 
     @staticmethod
     def _project(linear: nn.Linear, x: Tensor) -> Tensor:

@@ -21,6 +21,24 @@ for the nodes within ``L - l`` hops of the seeds, as PyG's ``trim_to_layer`` doe
 returns the seeds' rows: the last layer runs on the seeds alone, and the outermost
 nodes only feed their messages in (the seeds' embeddings are unchanged; tested).
 
+Dropout acts on each layer's input. In layer 0 a node's own input (the root term) is
+its projected input (embedding row, or features mapped to ``hidden``), dropped out.
+What it sends to its neighbours is the same tensor, except for a type with **dense
+features no wider than** ``hidden``: such a type sends its raw features, dropped out
+by a separate draw, before the projection. That placement is what lets ``"spmm"``
+average those features over each relation and project the destinations' rows only
+(``mean_j (W x_j + b) = W mean_j x_j + b``; ``aggregate_first``, tested equal to
+projecting first). On a sampled subgraph the outermost hop only feeds layer 0's
+messages, so its nodes — most of a batch: ~152k items two hops out of 4,096 seeds
+on the 10M-edge synthetic graph — then cost a feature gather and a sparse product,
+with no projection, no ``hidden``-wide dropout mask and no backward pass
+(``docs/benchmarks.md``). A graph without such a type (featureless HeCo Freebase,
+Facebook's 128 features) gives the same values as before this rule, seed for seed.
+Dropping the raw features of a node's own input too cost accuracy (Facebook's 128
+features: 1.5–2.3 macro-F1 points over 15 case-study runs; on a test graph whose
+labels depend on a node's own 8 features, drama F1 fell to 0.68, under the test's
+0.7 floor), so the own input keeps its dropout after the projection.
+
 ``"spmm"`` and ``"rgcn"`` compute the same function with the same parameters (tested
 to float rounding); a model trained with one can be evaluated with the other.
 
@@ -47,7 +65,7 @@ from ..data.graph import target_type
 from ..params import ParamSpec
 from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec
 from .homogeneous import homogeneous_projection
-from .inputs import NodeInput, check_settings
+from .inputs import NodeInput, check_settings, is_sparse
 from .sparse_adj import mean_adjacency
 
 #: Accepted values of the ``implementation`` setting and the PyG layer holding the
@@ -76,13 +94,21 @@ class RGCNEncoder(Encoder):
             relations.
         hidden: Width of the node inputs and of every layer.
         num_layers: Number of relational convolutions.
-        dropout: Dropout on each layer's input.
+        dropout: Dropout on each layer's input (layer 0: on the projected input; a
+            type with dense features no wider than ``hidden`` sends its neighbours its
+            raw features, dropped out separately; see the module docstring).
         num_bases: Basis decomposition with this many bases (``None``: a full weight
             per relation).
         implementation: ``"spmm"`` (sparse products per relation, the default),
             ``"rgcn"`` (PyG ``RGCNConv`` over the merged edge list) or ``"fast"``
             (``FastRGCNConv``, per-edge weights; much more memory).
         seed: Seeds the node input layer.
+
+    Attributes:
+        aggregate_first: ``True`` (default): layer 0 averages the raw features a type
+            with dense features no wider than ``hidden`` sends over each relation
+            before projecting them; ``False`` projects every source row first. Only
+            the order of the linear operations changes (tests compare both).
     """
 
     def __init__(
@@ -114,6 +140,7 @@ class RGCNEncoder(Encoder):
             for _ in range(num_layers)
         )
         self.out_channels = hidden
+        self.aggregate_first = True
 
     def forward(self, data: HeteroData) -> Tensor:
         """Embeddings ``[num_target_nodes, hidden]`` of the target nodes."""
@@ -122,39 +149,94 @@ class RGCNEncoder(Encoder):
         offsets, _, edge_index, edge_type = homogeneous_projection(
             data, self.node_types, self.edge_types
         )
-        inputs = self.input(data)
-        x = torch.cat([inputs[t] for t in self.node_types], dim=0)
+        sources, roots, raw_types = self._layer0_inputs(data, None)
+        x_src = torch.cat([self.input.project(t, sources[t]) if t in raw_types else sources[t]
+                           for t in self.node_types], dim=0)
+        x = torch.cat([roots[t] for t in self.node_types], dim=0)
         edge_index, edge_type = edge_index.to(x.device), edge_type.to(x.device)
-        for conv in self.convs:
-            x = F.dropout(x, p=self.dropout, training=self.training)
-            x = F.relu(conv(x, edge_index, edge_type))
+        for layer, conv in enumerate(self.convs):
+            if layer:  # layer 0's inputs were dropped out by _layer0_inputs
+                x = F.dropout(x, p=self.dropout, training=self.training)
+            x = F.relu(conv((x_src, x) if layer == 0 else x, edge_index, edge_type))
         start = offsets[self.target]
         return x[start : start + int(data[self.target].num_nodes)]
 
+    def _layer0_inputs(
+        self, data: HeteroData, root_rows: dict[str, int] | None
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor], set[str]]:
+        """Layer 0's dropped-out inputs: what each type sends (``sources``), what each
+        keeps for itself (``roots``, the first ``root_rows[t]`` rows, or all), and the
+        types whose sources are raw features (``raw_types``).
+
+        Every type's own input is its projected input, dropped out. A type with dense
+        features no wider than ``hidden`` sends its raw features, dropped out by a
+        separate draw and unprojected; every other type sends its own input.
+        """
+        sources, roots, raw_types = {}, {}, set()
+        for t, h in self.input.raw(data).items():
+            narrow = t in self.input.linears and not is_sparse(h) and h.size(-1) <= self.out_channels
+            if narrow:
+                own = h if root_rows is None else h[: root_rows[t]]
+                roots[t] = F.dropout(self.input.project(t, own), p=self.dropout,
+                                     training=self.training)
+                sources[t] = F.dropout(h, p=self.dropout, training=self.training)
+                raw_types.add(t)
+            else:
+                sources[t] = F.dropout(self.input.project(t, h), p=self.dropout,
+                                       training=self.training)
+                roots[t] = sources[t]
+        return sources, roots, raw_types
+
     def _forward_spmm(self, data: HeteroData) -> Tensor:
-        xs = self.input(data)
-        device, dtype = xs[self.target].device, xs[self.target].dtype
-        present = [(r, et) for r, et in enumerate(self.edge_types) if et in set(data.edge_types)]
         keep = layer_rows(data, len(self.convs))
+        sources, roots, raw_types = self._layer0_inputs(data, keep[1] if keep else None)
+        device, dtype = roots[self.target].device, self.convs[0].root.dtype
+        present = [(r, et) for r, et in enumerate(self.edge_types) if et in set(data.edge_types)]
         adjacency = None if keep else self._adjacency(data, present, None, None, device, dtype)
+        xs: dict[str, Tensor] = {}
         for layer, conv in enumerate(self.convs):
+            rows = keep[layer + 1] if keep else None
             if keep:  # sampled subgraph: layer l only for the nodes within L - l hops
-                adjacency = self._adjacency(data, present, keep[layer], keep[layer + 1],
-                                            device, dtype)
-                xs = {t: h[: keep[layer][t]] for t, h in xs.items()}
-            xs = {t: F.dropout(h, p=self.dropout, training=self.training) for t, h in xs.items()}
+                adjacency = self._adjacency(data, present, keep[layer], rows, device, dtype)
             weight = conv.weight
             if conv.num_bases is not None:
                 weight = (conv.comp @ weight.view(conv.num_bases, -1)).view(
                     conv.num_relations, conv.in_channels_l, conv.out_channels
                 )
-            rows = keep[layer + 1] if keep else None
-            out = {t: (h if rows is None else h[: rows[t]]) @ conv.root + conv.bias
-                   for t, h in xs.items()}
-            for r, src, dst, adj in adjacency:
-                out[dst] = out[dst] + torch.sparse.mm(adj, xs[src]) @ weight[r]
+            if layer == 0:
+                out = self._first_layer(sources, roots, raw_types, adjacency, conv, weight, rows)
+            else:
+                xs = {t: F.dropout(h if not keep else h[: keep[layer][t]], p=self.dropout,
+                                   training=self.training) for t, h in xs.items()}
+                out = {t: (h if rows is None else h[: rows[t]]) @ conv.root + conv.bias
+                       for t, h in xs.items()}
+                for r, src, dst, adj in adjacency:
+                    out[dst] = out[dst] + torch.sparse.mm(adj, xs[src]) @ weight[r]
             xs = {t: F.relu(h) for t, h in out.items()}
         return xs[self.target]
+
+    def _first_layer(self, sources, roots, raw_types, adjacency, conv, weight,
+                     rows) -> dict[str, Tensor]:
+        """Layer 0 from :meth:`_layer0_inputs`, before its ReLU.
+
+        A type that sends raw features (``raw_types``) is averaged first over each
+        relation (``aggregate_first``): ``mean_j (W x_j + b) = W mean_j x_j + b`` for a
+        destination with neighbours, so on a sampled subgraph the outermost hop's nodes
+        cost a feature gather and a sparse product, never a projection.
+        """
+        out = {t: (h if rows is None else h[: rows[t]]) @ conv.root + conv.bias
+               for t, h in roots.items()}
+        for r, src, dst, adj in adjacency:
+            if src in raw_types and self.aggregate_first:
+                linear = self.input.linears[src]
+                mean = torch.sparse.mm(adj, sources[src])
+                has_edges = (adj.crow_indices().diff() > 0).unsqueeze(1).to(mean.dtype)
+                message = mean @ linear.weight.t() + has_edges * linear.bias
+            else:
+                h = sources[src]
+                message = torch.sparse.mm(adj, self.input.project(src, h) if src in raw_types else h)
+            out[dst] = out[dst] + message @ weight[r]
+        return out
 
     @staticmethod
     def _adjacency(data, present, src_rows, dst_rows, device, dtype):

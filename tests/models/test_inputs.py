@@ -136,3 +136,14 @@ def test_setting_checks_name_the_model_parameter_expected_and_given():
         check_settings("model 'x'", COMMON_PARAMS, dropout=1.5)
     with pytest.raises(ParamError, match="model 'x' has no parameter 'heads'"):
         check_settings("model 'x'", COMMON_PARAMS, heads=2)
+
+
+def test_raw_then_project_is_forward_for_dense_sparse_and_tables():
+    for sparse in (False, True):
+        data = _tiny_graph(sparse=sparse)
+        inputs = NodeInput(data, hidden=4, seed=0)
+        raw = inputs.raw(data)
+        assert torch.equal(raw["tag"], inputs.tables["tag"].weight)  # table rows, unprojected
+        assert raw["page"].shape == (2, 3)
+        for t, h in inputs(data).items():
+            torch.testing.assert_close(inputs.project(t, raw[t]), h)

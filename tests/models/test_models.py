@@ -580,3 +580,67 @@ def test_han_refuses_an_exact_product_that_is_too_large(toy_graph, tmp_path, mon
                        r"meta-path item-tag-item, which has .* instances"):
         make("han", toy_graph, tmp_path)
     make("han", toy_graph, tmp_path, max_metapath_neighbors=3)  # capped: no refusal
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_rgcn_aggregate_first_equals_project_first(toy_graph, training):
+    # layer 0 averages the raw item (8-d) and user (4-d) features over each relation and
+    # projects the destinations only; forcing it off projects every source row first
+    encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=2, dropout=0.5, seed=0)
+    encoder.train(training)
+    results = {}
+    for first in (True, False):
+        encoder.aggregate_first = first
+        encoder.zero_grad()
+        torch.manual_seed(1)  # same dropout masks: they act on the raw inputs either way
+        out = encoder(toy_graph)
+        (out * torch.arange(16.0)).sum().backward()
+        results[first] = (out.detach(), {n: p.grad.clone() for n, p in encoder.named_parameters()})
+    torch.testing.assert_close(results[True][0], results[False][0], rtol=1e-5, atol=1e-5)
+    for name, grad in results[False][1].items():
+        torch.testing.assert_close(results[True][1][name], grad, rtol=1e-4, atol=1e-5)
+    assert results[True][1]["input.linears.item.weight"].abs().sum() > 0
+
+
+def test_rgcn_layer0_dropout_placement(toy_graph):
+    # the narrow dense item (8-d) and user (4-d) features are sent to neighbours raw,
+    # dropped out (survivors scaled; an item whose features are all dropped sends exactly
+    # the bias); every node's own input and the featureless tags are dropped out after
+    # their projection, at hidden width
+    encoder = RGCNEncoder(toy_graph, hidden=16, num_layers=1, dropout=0.9, seed=0).train()
+    torch.manual_seed(2)
+    sources, roots, raw_types = encoder._layer0_inputs(toy_graph, None)
+    assert raw_types == {"item", "user"}
+    assert sources["item"].shape == toy_graph["item"].x.shape  # raw width, not hidden
+    assert roots["item"].shape == (300, 16) and sources["tag"].shape == (30, 16)
+    assert sources["tag"] is roots["tag"]
+    kept = sources["item"] != 0
+    torch.testing.assert_close(sources["item"][kept], 10 * toy_graph["item"].x[kept])
+    zero_rows = (~kept).all(dim=1)
+    assert int(zero_rows.sum()) > 50  # 0.9 ** 8 of 300 items, about 129
+    projected = encoder.input.project("item", sources["item"])[zero_rows].detach()
+    bias = encoder.input.linears["item"].bias.detach()
+    torch.testing.assert_close(projected, bias.expand_as(projected))
+    own_kept = roots["item"] != 0  # own input: a mask over the 16 projected columns
+    assert 0 < int(own_kept.sum()) < 300 * 16 // 2
+
+
+def test_rgcn_wide_features_are_dropped_out_after_their_projection(toy_graph):
+    # hidden 4 < 8 item features: items send their projected input (as before this
+    # rule); the 4-d user features still count as narrow
+    encoder = RGCNEncoder(toy_graph, hidden=4, num_layers=1, dropout=0.5, seed=0).train()
+    sources, roots, raw_types = encoder._layer0_inputs(toy_graph, None)
+    assert raw_types == {"user"}
+    assert sources["item"].shape == (300, 4) and sources["item"] is roots["item"]
+
+
+def test_rgcn_spmm_and_rgcn_draw_the_same_dropout(toy_graph):
+    # both implementations drop out layer 0's inputs the same way: same seed, same output
+    encoders = {impl: RGCNEncoder(toy_graph, hidden=8, num_layers=2, dropout=0.5,
+                                  implementation=impl, seed=0).train() for impl in ("spmm", "rgcn")}
+    encoders["rgcn"].load_state_dict(encoders["spmm"].state_dict())
+    outs = {}
+    for impl, encoder in encoders.items():
+        torch.manual_seed(3)
+        outs[impl] = encoder(toy_graph)
+    torch.testing.assert_close(outs["spmm"], outs["rgcn"], rtol=1e-4, atol=1e-5)
