@@ -33,7 +33,7 @@ def component_table() -> str:
     params = [
         "",
         "Parameters (`--dataset-option`, `--model-param`, `--loss-param`, `--sampler-param`,"
-        " `--augmenter-param` `NAME=VALUE`, or the `*_options`/`*_params` keys of a config file):",
+        " `--augmenter-param`, `--smoother-param` `NAME=VALUE`, or the `*_options`/`*_params` keys of a config file):",
         "",
         "| component | parameter | type | range | default | meaning |",
         "|---|---|---|---|---|---|",

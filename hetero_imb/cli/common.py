@@ -17,6 +17,7 @@ from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.datasets import DATASETS
 from ..models import MODELS
+from ..models.smoothers import SMOOTHERS
 from ..registry import Registry
 
 #: Every kind of component, in the order of the data flow, with the flag that names
@@ -27,6 +28,7 @@ COMPONENT_KINDS: tuple[tuple[Registry[Any], str, str], ...] = (
     (LOSSES, "--loss", "--loss-param"),
     (SAMPLERS, "--sampler", "--sampler-param"),
     (AUGMENTERS, "--augmenter", "--augmenter-param"),
+    (SMOOTHERS, "--smoother", "--smoother-param"),
 )
 
 

@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
                         help="parameter of --augmenter (applies to every run of the grid), "
                         "repeatable")
+    parser.add_argument("--smoother-param", action="append", metavar="NAME=VALUE",
+                        help="parameter of --smoother (applies to every run of the grid), "
+                        "repeatable")
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2,3,4")
     parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
     parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
@@ -242,6 +245,8 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
         dataset=args.dataset,
         augmenter=args.augmenter,
         augmenter_params=parse_key_values(args.augmenter_param, "--augmenter-param") or None,
+        smoother=args.smoother,
+        smoother_params=parse_key_values(args.smoother_param, "--smoother-param") or None,
         imbalance=args.imbalance,
         imbalance_mode=args.imbalance_mode,
         split=args.split,

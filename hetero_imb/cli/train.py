@@ -21,6 +21,7 @@ from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.imbalance import MODES
+from ..models.smoothers import SMOOTHERS
 from ..registry import import_plugins
 from ..report.metrics import format_report
 from ..report.results import RunResult, save_run
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sampler parameter, repeatable (e.g. target_ratio=0.5)")
     parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
                         help="augmenter parameter, repeatable (e.g. mode=bat0)")
+    parser.add_argument("--smoother-param", action="append", metavar="NAME=VALUE",
+                        help="smoother parameter, repeatable (e.g. smoothing_alpha=0.8)")
     parser.add_argument("--model-param", action="append", metavar="NAME=VALUE",
                         help="model setting, repeatable (e.g. heads=4)")
     parser.add_argument("--dataset-option", action="append", metavar="NAME=VALUE",
@@ -123,7 +126,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     config = config_mod.resolve(
         file_values,
         dataset=args.dataset, model=args.model, loss=args.loss, sampler=args.sampler,
-        augmenter=args.augmenter,
+        augmenter=args.augmenter, smoother=args.smoother,
         dataset_options=parse_key_values(args.dataset_option, "--dataset-option") or None,
         model_params=model_params or None,
         imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
@@ -138,7 +141,10 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     sampler_params = component_params(SAMPLERS, config.sampler, args.sampler_param, "--sampler-param")
     augmenter_params = component_params(AUGMENTERS, config.augmenter, args.augmenter_param,
                                         "--augmenter-param")
+    smoother_params = component_params(SMOOTHERS, config.smoother, args.smoother_param,
+                                       "--smoother-param")
     return config.replace(
+        smoother_params={**config.smoother_params, **smoother_params},
         loss_params={**config.loss_params, **loss_params},
         sampler_params={**config.sampler_params, **sampler_params},
         augmenter_params={**config.augmenter_params, **augmenter_params},
@@ -153,6 +159,8 @@ def default_out_dir(config: config_mod.RunConfig) -> Path:
         parts.append(config.sampler)
     if config.augmenter != "none":
         parts.append(config.augmenter)
+    if config.smoother != "none":
+        parts.append(config.smoother)
     base = Path("runs") / ("-".join(parts) + f"-seed{config.seed}-{stamp}")
     out, i = base, 1
     while out.exists():
@@ -167,6 +175,7 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     lines = [
         f"dataset {cfg.dataset} | model {cfg.model} | loss {cfg.loss} | sampler {cfg.sampler} "
         + (f"| augmenter {cfg.augmenter} " if cfg.augmenter != "none" else "")
+        + (f"| smoother {cfg.smoother} " if cfg.smoother != "none" else "")
         + f"| seed {cfg.seed}",
     ]
     if result.imbalance:

@@ -1,13 +1,14 @@
 """The model zoo: every model is an encoder plus a linear head, registered in ``MODELS``.
 
 Registered neural models: ``gcn``, ``gat`` (homogeneous projection), ``rgcn``,
-``han``, ``hgt``, ``sehgnn``, ``metapath2vec``, ``mlp``; plus the feature baseline ``xgboost``. Each declares
+``han``, ``hgt``, ``sehgnn``, ``metapath2vec``, ``mlp``; plus the feature baseline ``xgboost``
+and label propagation ``lp`` (no learning; :mod:`.label_propagation`). Each declares
 its settings as ``params`` on its :class:`ModelSpec`, and how it is fitted as hooks
 there (the shared loop by default; :mod:`.estimator` for feature baselines).
 """
 
 # Models register themselves on import (each hetero_imb.models.<name> module).
-from . import han, hgt, homogeneous, metapath2vec, mlp, rgcn, sehgnn, xgboost_baseline  # noqa: E402,F401,I001
+from . import han, hgt, homogeneous, label_propagation, metapath2vec, mlp, rgcn, sehgnn, xgboost_baseline  # noqa: E402,F401,I001
 from .base import (
     COMMON_DEFAULTS,
     COMMON_PARAMS,

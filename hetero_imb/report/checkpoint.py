@@ -70,7 +70,8 @@ def _embedded_types(model: Any) -> list[str]:
 
 def capture(config: RunConfig, data: HeteroData, model: Any, *,
             decision: dict[str, Any] | None = None,
-            preprocessed: HeteroData | None = None, graph_source: str = "dataset") -> dict[str, Any]:
+            preprocessed: HeteroData | None = None, graph_source: str = "dataset",
+            smoother: Any = None) -> dict[str, Any]:
     """The content of ``model.pt`` for a trained ``model`` on ``data`` (the run's graph).
 
     Args:
@@ -84,6 +85,9 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
             embeddings) are kept, so that scoring the training graph needs no retraining.
         graph_source: ``"dataset"`` (loaded from ``config.dataset``, which
             :meth:`TrainedModel.graph` can reload) or ``"code"`` (a graph passed to ``run``).
+        smoother: The run's fitted smoother (:mod:`hetero_imb.models.smoothers`), kept
+            with its training labels and chosen settings and applied again after the
+            model when scoring; ``None`` when the run has none.
     """
     encoder = getattr(model, "encoder", None)
     # a module (encoder + head) is saved as weights, a fitted estimator as itself
@@ -105,6 +109,7 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
         "graph_source": graph_source,
         # per-type feature scaling the model saw (data/scaling.py); applied again by predict
         "scaling": dict(getattr(data, "standardized", None) or {}),
+        "smoother": smoother,
     }
     if preprocessed is not None and not payload["inductive"]:
         target, before = target_type(data), set(data[target_type(data)].keys())
@@ -260,7 +265,6 @@ class TrainedModel:
     def _check(self, data: HeteroData) -> HeteroData:
         return check_schema(self.payload, data)
 
-    @torch.no_grad()
     def predict_proba(self, data: HeteroData | None = None) -> Tensor:
         """Class probabilities ``[num_target_nodes, C]`` of ``data``'s target nodes.
 
@@ -276,11 +280,22 @@ class TrainedModel:
             from ..data.scaling import standardize_features
 
             data = standardize_features(data, self.payload["scaling"])
+        from ..models.smoothers import smoothed
+
+        # the run's smoother (training labels kept by node id), after the model
+        return smoothed(self._model_proba(data), data, self.payload.get("smoother"))
+
+    @torch.no_grad()
+    def _model_proba(self, data: HeteroData) -> Tensor:
+        """The model's own probabilities on a checked, scaled graph."""
         if self.payload["kind"] != "neural":
+            estimator = self.payload["estimator"]
+            if hasattr(estimator, "predict_graph"):  # reads the graph (label propagation)
+                return estimator.predict_graph(data)
             from ..data.features import node_features
 
             x, _ = node_features(data)
-            proba = self.payload["estimator"].predict_proba(x.numpy())
+            proba = estimator.predict_proba(x.numpy())
             return torch.as_tensor(proba, dtype=torch.float)
         from ..balancing.augmenters import build_augmenter
         from ..models import MODELS, build_model

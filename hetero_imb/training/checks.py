@@ -137,7 +137,7 @@ def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
     if not isinstance(config.balanced_batches, bool):
         raise ConfigError(f"balanced_batches must be true or false, got {config.balanced_batches!r}")
     for name in ("dataset_options", "model_params", "loss_params", "sampler_params",
-                 "augmenter_params"):
+                 "augmenter_params", "smoother_params"):
         if not isinstance(getattr(config, name), dict):
             raise ConfigError(f"{name} must be a mapping, got {getattr(config, name)!r}")
     _check_device(config.device)

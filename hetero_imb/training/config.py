@@ -28,6 +28,10 @@ class RunConfig:
         sampler: Registered sampler name; ``sampler_params`` its parameters.
         augmenter: Registered augmenter name (changes the training graph, e.g.
             ``"bat"``); ``augmenter_params`` its parameters.
+        smoother: Registered smoother name (post-processes the fitted model's
+            probabilities over the graph from the training labels, e.g. ``"cs"``,
+            Correct & Smooth; see :mod:`hetero_imb.models.smoothers`);
+            ``smoother_params`` its parameters.
         imbalance: ``"none"``, ``"counts:a,b,..."``, ``"step:R"`` or ``"longtail:R"``.
         imbalance_mode: ``"drop"`` (remove target nodes) or ``"mask"`` (limit training
             labels).
@@ -70,6 +74,8 @@ class RunConfig:
     sampler_params: dict[str, Any] = field(default_factory=dict)
     augmenter: str = "none"
     augmenter_params: dict[str, Any] = field(default_factory=dict)
+    smoother: str = "none"
+    smoother_params: dict[str, Any] = field(default_factory=dict)
     imbalance: str = "none"
     imbalance_mode: str = "drop"
     split: str = "stratified"

@@ -84,7 +84,7 @@ def check_task(config: RunConfig, data: HeteroData) -> None:
 
     Raises:
         ConfigError: a single-label loss or sampler on multi-label data, a multi-label
-            one on single-label data, or an augmenter on multi-label data.
+            one on single-label data, or an augmenter or smoother on multi-label data.
     """
     from ..balancing.losses import LOSSES
     from ..balancing.samplers import SAMPLERS
@@ -103,6 +103,9 @@ def check_task(config: RunConfig, data: HeteroData) -> None:
     if multi and config.augmenter != "none":
         raise ConfigError(f"augmenter {config.augmenter!r} works on single-label graphs only; "
                           "the graph's labels are multi-label: use augmenter 'none'")
+    if multi and config.smoother != "none":
+        raise ConfigError(f"smoother {config.smoother!r} works on single-label graphs only; "
+                          "the graph's labels are multi-label: use smoother 'none'")
     if multi:
         try:
             MODELS.get(config.model, parameter="model").check_components(

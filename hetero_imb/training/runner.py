@@ -37,6 +37,7 @@ from ..data.scaling import standardize_features
 from ..data.splits import official_split, stratified_kfold, stratified_split
 from ..data.validate import validate_graph
 from ..models import MODELS, FitContext, FitOutput, NodeClassifier
+from ..models.smoothers import SMOOTHERS, fit_smoother, smoothed
 from ..registry import import_plugins
 from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
@@ -113,6 +114,7 @@ def validate_names(config: RunConfig, *, check_dataset: bool = True) -> None:
         (LOSSES, config.loss, config.loss_params, "loss"),
         (SAMPLERS, config.sampler, config.sampler_params, "sampler"),
         (AUGMENTERS, config.augmenter, config.augmenter_params, "augmenter"),
+        (SMOOTHERS, config.smoother, config.smoother_params, "smoother"),
     ]
     if check_dataset:
         components.insert(0, (DATASETS, config.dataset, config.dataset_options, "dataset"))
@@ -292,18 +294,22 @@ def run(
     )
     validate_graph(data, for_training=True)
     out = fit_model(config, data, progress, callbacks)
+    # post-processing over the graph from the training labels (validation: its choices only)
+    smoother = fit_smoother(config.smoother, config.smoother_params, out.proba, data,
+                            seed=config.seed)
+    proba = smoothed(out.proba, data, smoother)
     y = labels(data)
     names = class_names(data)
     masks = {s: split_mask(data, s) & labelled_mask(y) for s in SPLITS}
     if is_multilabel(data):
-        metrics, decision, warnings = evaluate_multilabel(config, out.proba, y, masks, names)
+        metrics, decision, warnings = evaluate_multilabel(config, proba, y, masks, names)
     else:
         metrics = {
-            s: compute_metrics(y[masks[s]].numpy(), out.proba[masks[s]].numpy(), names)
+            s: compute_metrics(y[masks[s]].numpy(), proba[masks[s]].numpy(), names)
             for s in SPLITS
         }
-        decision = tune_run(config.tune_decision, out.proba, y, masks, names)
-        warnings = collapse_warnings(out.history, out.proba, masks["val"] | masks["test"], names)
+        decision = tune_run(config.tune_decision, proba, y, masks, names)
+        warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names)
     warnings = [*warnings, *first_epoch_warnings(out.history, out.best_epoch)]
     for line in warnings:
         log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
@@ -319,13 +325,14 @@ def run(
         features=out.features,
         imbalance=getattr(data, "imbalance", None),
         split=getattr(data, "split", None),
-        proba=out.proba,
+        proba=proba,
         y=y,
         masks=masks,
         node_ids=node_ids(data),
         decision=decision,
         checkpoint=capture(config, data, out.model,
                            preprocessed=out.preprocessed, graph_source=graph_source,
+                           smoother=smoother,
                            decision={k: v for k, v in (decision or {}).items() if k != "metrics"}
                            or None),
         warnings=warnings,
