@@ -22,7 +22,9 @@ validation nodes only, by one of four objectives:
   alike (a stratified random split), a test node of the class is then predicted as
   such with probability at least ``j / (n + 1) >= R``. It asks for a recall, not a
   precision, so the offset is not tuned on the class's noisy validation precision;
-  the price is paid in false alarms.
+  the price is paid in false alarms. A run holds out half of its validation nodes for
+  this rule (early stopping and smoothers use the other half), so that they are
+  exchangeable with the test nodes (:mod:`hetero_imb.training.calibration`).
 
 ``"none"`` keeps the plain argmax. The offsets are saved with the checkpoint and
 applied by :func:`hetero_imb.load_run`'s ``predict``.
@@ -240,7 +242,8 @@ def _spec_text(spec: DecisionSpec) -> str:
 
 
 def tune_run(
-    spec: str, proba: Any, y: Any, masks: dict[str, Any], class_names: list[str]
+    spec: str, proba: Any, y: Any, masks: dict[str, Any], class_names: list[str],
+    tune_mask: Any = None,
 ) -> dict[str, Any] | None:
     """Tune offsets on the validation nodes of a run and score every split with them.
 
@@ -250,6 +253,8 @@ def tune_run(
         y: Labels of every target node.
         masks: ``{"train"|"val"|"test": bool mask of labelled nodes}``.
         class_names: Class names.
+        tune_mask: The nodes the offsets are chosen on (default ``masks["val"]``; see
+            :mod:`hetero_imb.training.calibration`).
 
     Returns:
         ``None``, or the :func:`tune_offsets` record plus ``metrics``: per split, the
@@ -263,7 +268,7 @@ def tune_run(
     p = np.asarray(proba, dtype=np.float64)
     y = np.asarray(y)
     log_p = np.log(np.clip(p, 1e-12, None))
-    val = np.asarray(masks["val"], dtype=bool)
+    val = np.asarray(masks["val"] if tune_mask is None else tune_mask, dtype=bool)
     record = tune_offsets(log_p[val], y[val], spec, class_names)
     adjusted = log_p + np.asarray(record["offsets"])
     adjusted = np.exp(adjusted - adjusted.max(axis=1, keepdims=True))

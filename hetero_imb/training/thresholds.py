@@ -135,8 +135,9 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
 
 
 def tune_run_multilabel(spec: str, proba: Any, y: Any, masks: dict[str, Any],
-                        class_names: list[str]) -> dict[str, Any] | None:
-    """Tune thresholds on the validation nodes of a run and score every split with them.
+                        class_names: list[str], tune_mask: Any = None) -> dict[str, Any] | None:
+    """Tune thresholds on the validation nodes of a run (or on ``tune_mask``, see
+    :mod:`hetero_imb.training.calibration`) and score every split with them.
 
     Returns:
         ``None`` for ``"none"``, else the :func:`tune_thresholds` record plus ``metrics``
@@ -148,7 +149,7 @@ def tune_run_multilabel(spec: str, proba: Any, y: Any, masks: dict[str, Any],
     if parse_decision(spec).objective == "none":
         return None
     p, y = np.asarray(proba, dtype=np.float64), np.asarray(y)
-    val = np.asarray(masks["val"], dtype=bool)
+    val = np.asarray(masks["val"] if tune_mask is None else tune_mask, dtype=bool)
     record = tune_thresholds(p[val], y[val], spec, class_names)
     metrics = {split: compute_multilabel_metrics(y[np.asarray(m, dtype=bool)],
                                                  p[np.asarray(m, dtype=bool)], class_names,
