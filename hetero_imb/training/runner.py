@@ -43,9 +43,9 @@ from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
 from ..report.predictions import node_ids, with_node_ids
 from ..report.results import RunResult
+from .calibration import hold_out_for_decision
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
-from .calibration import hold_out_for_decision
 from .decision import parse_decision, tune_run
 from .diagnostics import collapse_warnings, first_epoch_warnings
 from .distributed import record as record_processes

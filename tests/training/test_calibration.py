@@ -6,7 +6,7 @@ import torch
 
 import hetero_imb as hi
 from hetero_imb.data.datasets.synthetic import make_synthetic
-from hetero_imb.data.graph import labels, split_mask, target_type
+from hetero_imb.data.graph import labels, target_type
 from hetero_imb.data.splits import stratified_split
 from hetero_imb.training.calibration import hold_out_for_decision, stratified_half
 from hetero_imb.training.decision import tune_offsets
