@@ -11,10 +11,11 @@ The public surface, in the order a user meets it::
     print(result.metrics["test"]["macro_f1"])
 
 Components are looked up by name in the registries ``DATASETS``, ``MODELS``,
-``LOSSES``, ``SAMPLERS`` and ``AUGMENTERS``; registering a new one (``MODELS.register(name, ModelSpec(...))``,
+``LOSSES``, ``SAMPLERS``, ``AUGMENTERS`` and ``SMOOTHERS``; registering a new one (``MODELS.register(name, ModelSpec(...))``,
 ``LOSSES.register(name)`` on a :class:`BalancedLoss` subclass, ``SAMPLERS.register(name)``
 on an :class:`EmbeddingSampler` subclass, ``register_augmenter(name)`` on an
-:class:`Augmenter` subclass, ``DATASETS.register(name)`` on a
+:class:`Augmenter` subclass, ``SMOOTHERS.register(name, cls)`` on a :class:`Smoother`
+subclass, ``DATASETS.register(name)`` on a
 :class:`DatasetLoader` subclass) makes it available to the CLI and the comparison
 runner too.
 """
@@ -34,6 +35,7 @@ from .data.imbalance import make_imbalance
 from .data.splits import official_split, stratified_kfold, stratified_split
 from .data.validate import GraphValidationError, validate_graph
 from .models import MODELS, Encoder, ModelSpec, NodeClassifier, build_model
+from .models.smoothers import SMOOTHERS, Smoother
 from .registry import Registry, UnknownComponentError
 from .report.checkpoint import NotInductiveError, TrainedModel, load_run
 from .report.metrics import compute_metrics, pr_curves
@@ -48,6 +50,7 @@ __all__ = [
     "LOSSES",
     "MODELS",
     "SAMPLERS",
+    "SMOOTHERS",
     "Augmenter",
     "BalancedLoss",
     "DatasetLoader",
@@ -61,6 +64,7 @@ __all__ = [
     "Registry",
     "RunConfig",
     "RunResult",
+    "Smoother",
     "TrainedModel",
     "UnknownComponentError",
     "__version__",

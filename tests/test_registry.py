@@ -45,7 +45,7 @@ def test_every_registry_names_its_kind_in_errors():
     from hetero_imb.data.imbalance import PROFILES
 
     registries = {"dataset": hi.DATASETS, "model": hi.MODELS, "loss": hi.LOSSES,
-                  "sampler": hi.SAMPLERS, "imbalance profile": PROFILES}
+                  "sampler": hi.SAMPLERS, "smoother": hi.SMOOTHERS, "imbalance profile": PROFILES}
     for kind, reg in registries.items():
         assert reg.kind == kind
         with pytest.raises(UnknownComponentError, match=rf"^unknown {kind} 'nope' for "):

@@ -6,9 +6,10 @@ No learning: the one-hot **training** labels are spread over the operator ``S`` 
 homogeneous graph the relation itself) with PyG's ``LabelPropagation``,
 ``F <- alpha S F + (1 - alpha) Y_train``, optionally followed by class-mass
 normalisation, and rows scaled to probabilities. Validation and test labels are
-never propagated. A setting left at ``none`` (``alpha``, ``class_mass``) is chosen on
-the validation nodes' macro-F1 among :data:`ALPHAS` × on/off (validation labels are
-used for that choice only). It is deterministic: seeds change nothing (unless a
+never propagated. A setting left at ``none`` (``path_weights``, ``alpha``,
+``class_mass``) is chosen on the validation nodes' macro-F1 among
+:func:`weight_candidates` × :data:`ALPHAS` × on/off (validation labels are used for
+that choice only; ties go to the first in that order). It is deterministic: seeds change nothing (unless a
 meta-path graph is so large that it is sampled, ``max_walks``).
 
 On featureless graphs this carries most of the signal the graph has (Freebase and
@@ -19,7 +20,7 @@ propagates again on the graph it is given (new target nodes with edges are score
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -33,7 +34,7 @@ from .propagation import (
     DEFAULT_MAX_WALKS,
     TrainingLabels,
     class_mass,
-    propagate,
+    propagate_edges,
     target_operator,
     to_proba,
     validation_macro_f1,
@@ -63,7 +64,33 @@ LP_PARAMS: dict[str, ParamSpec] = {
     "class_mass": ParamSpec("bool", None, "class-mass normalisation: each class's propagated "
                             "mass scaled to its training share (none: chosen on validation)"),
     **OPERATOR_PARAMS,
+    "path_weights": dataclasses.replace(OPERATOR_PARAMS["path_weights"], help=(
+        "weight of each meta-path graph of the target type, in edge-type order, scaled to sum "
+        "1 (none: chosen on validation among equal weights and each path given 0.5, 0.75 or "
+        "0.9 of the total)")),
 }
+
+#: The shares one emphasised path gets among the path weights tried on validation.
+EMPHASES = (0.5, 0.75, 0.9)
+
+
+def weight_candidates(num_paths: int) -> list[list[float]]:
+    """Path weights tried on validation: equal, then each path given each share of
+    :data:`EMPHASES` with the rest split equally (equal alone for one path).
+
+    Example:
+        >>> weight_candidates(2)
+        [[0.5, 0.5], [0.75, 0.25], [0.9, 0.1], [0.25, 0.75], [0.1, 0.9]]
+    """
+    equal = [1.0 / num_paths] * num_paths
+    out = [equal]
+    for p in range(num_paths if num_paths > 1 else 0):
+        for share in EMPHASES:
+            w = [round((1.0 - share) / (num_paths - 1), 6)] * num_paths
+            w[p] = share
+            if all(abs(a - b) > 1e-9 for a, b in zip(w, equal, strict=True)) and w not in out:
+                out.append(w)
+    return out
 
 
 def operator_weights(given: list[float] | None, names: list[str], owner: str) -> list[float] | None:
@@ -102,27 +129,32 @@ class LabelPropagator:
         return target_operator(data, max_walks=self.max_walks, max_neighbors=self.max_neighbors,
                                seed=self.seed)
 
-    def _scores(self, operator, seeds: Tensor, alpha: float, mass: bool, weights) -> Tensor:
-        out = propagate(operator, seeds, alpha=alpha, steps=self.steps, weights=weights)
+    def _scores(self, edges, seeds: Tensor, alpha: float, masses: tuple[bool, ...]) -> list[Tensor]:
+        """Probabilities for each class-mass option, from one propagation."""
+        out = propagate_edges(edges, seeds, alpha=alpha, steps=self.steps)
         prior = self.labels.prior()  # type: ignore[union-attr]  (set by fit)
-        return to_proba(class_mass(out, prior) if mass else out, prior)
+        return [to_proba(class_mass(out, prior) if mass else out, prior) for mass in masses]
 
     def fit(self, data: HeteroData) -> LabelPropagator:
         """Keep the training labels; choose the settings left at ``none`` on validation."""
         self.labels = TrainingLabels.of(data)
         operator = self._operator(data)
-        weights = operator_weights(self.path_weights, operator.names, "model 'lp'")
+        given = operator_weights(self.path_weights, operator.names, "model 'lp'")
         seeds = self.labels.seeds(data)
-        alphas = ALPHAS if self.alpha is None else (self.alpha,)
         masses = (True, False) if self.class_mass is None else (self.class_mass,)
         best = None
-        for alpha, mass in itertools.product(alphas, masses):
-            score = validation_macro_f1(self._scores(operator, seeds, alpha, mass, weights), data)
-            if best is None or score > best[0]:
-                best = (score, alpha, mass)
-        self.chosen = {"alpha": best[1], "class_mass": best[2], "weights": weights,
+        for weights in weight_candidates(len(operator.names)) if given is None else [given]:
+            edges = operator.edges(weights)
+            for alpha in ALPHAS if self.alpha is None else (self.alpha,):
+                for mass, proba in zip(masses, self._scores(edges, seeds, alpha, masses),
+                                       strict=True):
+                    score = validation_macro_f1(proba, data)
+                    if best is None or score > best[0]:  # first best wins: deterministic
+                        best = (score, weights, alpha, mass)
+        self.chosen = {"weights": best[1], "alpha": best[2], "class_mass": best[3],
                        "paths": operator.names, "val_macro_f1": best[0]}
-        log.info("lp: alpha %s, class mass %s (validation macro-F1 %.4f)", best[1], best[2], best[0])
+        log.info("lp: path weights %s, alpha %s, class mass %s (validation macro-F1 %.4f)",
+                 *best[1:], best[0])
         return self
 
     def predict_graph(self, data: HeteroData) -> Tensor:
@@ -131,14 +163,15 @@ class LabelPropagator:
         if self.labels is None:
             raise RuntimeError("LabelPropagator: call fit(data) before predict_graph")
         c = self.chosen
-        return self._scores(self._operator(data), self.labels.seeds(data), c["alpha"],
-                            c["class_mass"], c["weights"])
+        edges = self._operator(data).edges(c["weights"])
+        return self._scores(edges, self.labels.seeds(data), c["alpha"], (c["class_mass"],))[0]
 
     def description(self) -> str:
         """What the model saw and chose, for the run's summary."""
         c = self.chosen
-        return (f"training labels only, propagated over {', '.join(c['paths'])} "
-                f"({self.steps} steps, alpha {c['alpha']}, class mass {'on' if c['class_mass'] else 'off'})")
+        paths = ", ".join(f"{name} {w:.2f}" for name, w in zip(c["paths"], c["weights"], strict=True))
+        return (f"training labels only, propagated over {paths} ({self.steps} steps, "
+                f"alpha {c['alpha']}, class mass {'on' if c['class_mass'] else 'off'})")
 
 
 def _fit_lp(data: HeteroData, context: FitContext) -> FitOutput:

@@ -92,6 +92,8 @@ class RunResult:
             "loss_params": cfg.loss_params,
             "sampler": cfg.sampler,
             "sampler_params": cfg.sampler_params,
+            "smoother": cfg.smoother,
+            "smoother_params": cfg.smoother_params,
             "seed": cfg.seed,
             "world_size": cfg.world_size,
             "backend": cfg.backend,

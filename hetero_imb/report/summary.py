@@ -117,7 +117,10 @@ def markdown_table(agg: pd.DataFrame, frame: pd.DataFrame) -> str:
              "mean VALIDATION macro-F1 (best first); the best test mean per column in **bold**."]
     feats = frame[(frame["status"] == "ok") & (frame["features"] != "graph")]
     for model, desc in feats.groupby("model")["features"].first().items():
-        notes.append(f"- `{model}` saw node features only: {desc}.")
+        # feature baselines say which features; label propagation what it propagated
+        lead = "saw node features only" if str(desc).startswith(("node features", "structural")) \
+            else "saw"
+        notes.append(f"- `{model}` {lead}: {desc}.")
     failed = frame[frame["status"] == "failed"]
     for _, row in failed.iterrows():
         notes.append(f"- FAILED `{row['run']}`: {row['error']}")

@@ -16,6 +16,10 @@ file serves a single run and a whole comparison::
       skip:             # cells to leave out; "!" negates
         - {loss: "!ce", sampler: "!none"}
 
+A base ``smoother`` other than ``none`` (e.g. ``smoother: cs``, Correct & Smooth on every
+model of the grid) labels the model column and the run folders ``MODEL+SMOOTHER``
+(``sehgnn+cs__ce__none__seed0``).
+
 With an ``augmenters`` axis, a cell whose augmenter is not ``none`` is labelled
 ``SAMPLER+AUGMENTER`` in the sampler column and in its run folder name
 (``gcn__ce__none+graphens__seed0``); ``none`` cells, and every cell of a grid without
@@ -215,8 +219,11 @@ class Grid:
                     **extra,
                 )
                 tail = f"fold{r}" if self.cv else f"seed{seed}"
-                key = f"{model.label}__{loss.label}__{sampler_label}__{tail}"
+                # a smoother post-processes the model's output: its rows read MODEL+SMOOTHER
+                model_label = model.label if config.smoother == "none" else \
+                    f"{model.label}+{config.smoother}"
+                key = f"{model_label}__{loss.label}__{sampler_label}__{tail}"
                 yield RunSpec(
                     config=config, key=key, fold=r if self.cv else None,
-                    model=model.label, loss=loss.label, sampler=sampler_label,
+                    model=model_label, loss=loss.label, sampler=sampler_label,
                 )

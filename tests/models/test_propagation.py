@@ -205,6 +205,19 @@ def test_cli_lp_and_cs(tmp_path, capsys):
     assert "smoother cs" in capsys.readouterr().out
     cfg = (tmp_path / "cs" / "config.yaml").read_text()
     assert "smoother: cs" in cfg and "smoothing_alpha: 0.8" in cfg
+    res = json.loads((tmp_path / "cs" / "results.json").read_text())
+    assert res["smoother"] == "cs" and res["smoother_params"] == {"smoothing_alpha": 0.8}
+
+
+def test_a_grid_with_a_smoother_labels_its_rows():
+    from hetero_imb.training.grid import Grid
+
+    grid = Grid.from_dict({"smoother": "cs", "grid": {"models": ["mlp", "lp"], "seeds": [0]}})
+    specs = list(grid.runs())
+    assert [s.model for s in specs] == ["mlp+cs", "lp+cs"]
+    assert specs[0].key == "mlp+cs__ce__none__seed0" and specs[0].config.smoother == "cs"
+    plain = list(Grid.from_dict({"grid": {"models": ["lp"], "seeds": [0]}}).runs())
+    assert plain[0].key == "lp__ce__none__seed0"
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -233,3 +246,25 @@ def test_saved_run_reproduces_after_reload(tmp_path, synthetic_few_labels, model
     loaded = hi.load_run(folder)
     assert torch.allclose(loaded.predict_proba(data), result.proba, atol=1e-6)
     assert not math.isnan(float(result.proba.sum()))
+
+
+def test_multilabel_graphs_refuse_lp_and_smoothers(multilabel_graph):
+    from hetero_imb.training.checks import ConfigError
+
+    data = multilabel_graph
+    with pytest.raises(ConfigError, match="model 'lp' supports loss 'ce', got 'bce'"):
+        hi.run(hi.RunConfig(dataset="custom", split="given", model="lp"), data=data)
+    with pytest.raises(ConfigError, match="smoother 'cs' works on single-label graphs only"):
+        hi.run(hi.RunConfig(dataset="custom", split="given", model="mlp", smoother="cs"),
+               data=data)
+
+
+def test_compare_command_line_takes_a_smoother():
+    from hetero_imb.cli.compare import build_parser, grid_from_args
+
+    args = build_parser().parse_args(["--dataset", "synthetic", "--models", "mlp,lp", "--smoother",
+                                      "cs", "--smoother-param", "smoothing_alpha=0.9",
+                                      "--seeds", "0", "--out", "unused"])
+    grid = grid_from_args(args)
+    assert grid.base.smoother == "cs" and grid.base.smoother_params == {"smoothing_alpha": 0.9}
+    assert [s.key for s in grid.runs()] == ["mlp+cs__ce__none__seed0", "lp+cs__ce__none__seed0"]
