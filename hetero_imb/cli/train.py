@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace an existing --out folder (else an error, exit 2)")
     parser.add_argument("--tune-decision", metavar="SPEC",
                         help="after training, pick per-class logit offsets on the validation set: "
-                        "none | macro-f1 | balanced-accuracy | recall:CLASS:PRECISION_FLOOR (default none)")
+                        "none | macro-f1 | balanced-accuracy | recall:CLASS:PRECISION_FLOOR | "
+                        "min-recall:CLASS:RECALL (default none)")
     parser.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="LOGDIR",
                         help="write TensorBoard event files (default LOGDIR: "
                         "<run folder's parent>/tensorboard/<run name>; needs the tensorboard extra)")

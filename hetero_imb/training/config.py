@@ -52,7 +52,8 @@ class RunConfig:
         num_neighbors: Neighbours per hop and relation in mini-batch mode.
         balanced_batches: Class-balanced seed sampling in mini-batch mode.
         root: Data root (``None``: see :mod:`hetero_imb.paths`).
-        tune_decision: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"`` or ``"recall:CLASS:PRECISION_FLOOR"``:
+        tune_decision: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"``,
+            ``"recall:CLASS:PRECISION_FLOOR"`` or ``"min-recall:CLASS:RECALL"``:
             per-class logit offsets chosen on the validation set after training (see
             :mod:`hetero_imb.training.decision`), reported beside the untuned metrics.
         plugins: Modules imported before the run (and before a saved run is loaded)

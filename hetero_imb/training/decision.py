@@ -4,7 +4,7 @@ A model trained on imbalanced labels often ranks the rare class well yet rarely
 predicts it: its scores are shifted towards the large classes. Adding a per-class
 offset ``b_c`` to the log-probabilities and predicting ``argmax_c(log p_c + b_c)``
 moves the decision boundaries without retraining. The offsets are chosen on the
-validation nodes only, by one of three objectives:
+validation nodes only, by one of four objectives:
 
 * ``"macro-f1"``: coordinate ascent on validation macro-F1 (one class's offset at a
   time, over the offsets where some node's prediction changes; class 0 stays at 0,
@@ -13,7 +13,18 @@ validation nodes only, by one of three objectives:
   of the per-class recalls);
 * ``"recall:CLASS:FLOOR"``: the offset of ``CLASS`` alone, as large as possible while
   its validation precision stays at or above ``FLOOR`` — the highest recall of that
-  class at that precision.
+  class at that precision;
+* ``"min-recall:CLASS:R"``: the offset of ``CLASS`` alone, the smallest (possibly
+  negative) at which the *expected* recall of that class on new nodes is at least
+  ``R`` — a split-conformal quantile: with ``n`` validation nodes of the class and
+  ``m_i`` the offset that turns node ``i`` to the class, the offset covers the
+  ``j = ceil(R (n + 1))`` smallest ``m_i``. For validation and test nodes drawn
+  alike (a stratified random split), a test node of the class is then predicted as
+  such with probability at least ``j / (n + 1) >= R``. It asks for a recall, not a
+  precision, so the offset is not tuned on the class's noisy validation precision;
+  the price is paid in false alarms. A run holds out half of its validation nodes for
+  this rule (early stopping and smoothers use the other half), so that they are
+  exchangeable with the test nodes (:mod:`hetero_imb.training.calibration`).
 
 ``"none"`` keeps the plain argmax. The offsets are saved with the checkpoint and
 applied by :func:`hetero_imb.load_run`'s ``predict``.
@@ -21,6 +32,7 @@ applied by :func:`hetero_imb.load_run`'s ``predict``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +40,8 @@ import numpy as np
 
 __all__ = ["DecisionSpec", "apply_offsets", "parse_decision", "tune_offsets"]
 
-_FORMS = ("'none', 'macro-f1', 'balanced-accuracy' or 'recall:CLASS:PRECISION_FLOOR' "
-          "(e.g. recall:politician:0.6)")
+_FORMS = ("'none', 'macro-f1', 'balanced-accuracy', 'recall:CLASS:PRECISION_FLOOR' "
+          "(e.g. recall:politician:0.6) or 'min-recall:CLASS:RECALL' (e.g. min-recall:politician:0.8)")
 
 
 @dataclass(frozen=True)
@@ -37,36 +49,44 @@ class DecisionSpec:
     """A parsed ``tune_decision`` option.
 
     Attributes:
-        objective: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"`` or ``"recall"``.
-        target_class: Class name whose recall is raised (``"recall"`` only).
+        objective: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"``, ``"recall"`` or
+            ``"min-recall"``.
+        target_class: Class name whose recall is raised (``"recall"``, ``"min-recall"``).
         precision_floor: Minimum validation precision of that class (``"recall"`` only).
+        min_recall: Expected recall of that class on new nodes (``"min-recall"`` only).
     """
 
     objective: str
     target_class: str | None = None
     precision_floor: float | None = None
+    min_recall: float | None = None
 
 
 def parse_decision(spec: str | None) -> DecisionSpec:
-    """Parse ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"`` or
-    ``"recall:CLASS:PRECISION_FLOOR"``.
+    """Parse ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"``,
+    ``"recall:CLASS:PRECISION_FLOOR"`` or ``"min-recall:CLASS:RECALL"``.
 
     Example:
         >>> parse_decision("recall:fraud:0.5")
-        DecisionSpec(objective='recall', target_class='fraud', precision_floor=0.5)
+        DecisionSpec(objective='recall', target_class='fraud', precision_floor=0.5, min_recall=None)
+        >>> parse_decision("min-recall:fraud:0.8").min_recall
+        0.8
     """
     if spec is None or spec == "none":
         return DecisionSpec("none")
     if spec in ("macro-f1", "balanced-accuracy"):
         return DecisionSpec(spec)
-    if isinstance(spec, str) and spec.startswith("recall:"):
-        name, _, floor = spec[len("recall:"):].rpartition(":")
-        try:
-            value = float(floor)
-        except ValueError:
-            value = -1.0
-        if name and 0.0 <= value <= 1.0:
-            return DecisionSpec("recall", name, value)
+    for prefix in ("recall:", "min-recall:"):
+        if isinstance(spec, str) and spec.startswith(prefix):
+            name, _, number = spec[len(prefix):].rpartition(":")
+            try:
+                value = float(number)
+            except ValueError:
+                value = -1.0
+            if name and prefix == "recall:" and 0.0 <= value <= 1.0:
+                return DecisionSpec("recall", name, value)
+            if name and prefix == "min-recall:" and 0.0 < value < 1.0:
+                return DecisionSpec("min-recall", name, min_recall=value)
     raise ValueError(f"tune_decision must be {_FORMS}, got {spec!r}")
 
 
@@ -145,6 +165,18 @@ def _tune_recall(scores: np.ndarray, y: np.ndarray, c: int, floor: float) -> tup
     return (chosen, True) if reached else (offsets, False)
 
 
+def _tune_min_recall(scores: np.ndarray, y: np.ndarray, c: int, recall: float) -> tuple[np.ndarray, bool]:
+    """Offset of class ``c`` covering the ``ceil(recall (n + 1))`` smallest switch offsets of
+    its ``n`` validation nodes (all of them, and ``reached`` false, when that exceeds n)."""
+    margins = np.sort(np.delete(scores, c, axis=1).max(axis=1)[y == c] - scores[y == c, c])
+    n = len(margins)
+    j = math.ceil(recall * (n + 1) - 1e-9)
+    m = margins[min(j, n) - 1]
+    offsets = np.zeros(scores.shape[1])
+    offsets[c] = m + 1e-9 * max(1.0, abs(m))  # just past the switch, as _switch_points
+    return offsets, j <= n
+
+
 def tune_offsets(
     log_proba: np.ndarray, y: np.ndarray, spec: str | DecisionSpec, class_names: list[str],
     *, rounds: int = 3,
@@ -161,7 +193,13 @@ def tune_offsets(
 
     Returns:
         ``{"spec": str, "offsets": [C floats], "reached": bool}``; ``reached`` is false
-        when no offset gives the requested precision floor (the offsets are then 0).
+        when no offset gives the requested precision floor (the offsets are then 0), or,
+        for ``"min-recall"``, when the class has too few validation nodes for the
+        requested recall (``ceil(R (n + 1)) > n``; the offset then covers all of them).
+
+    Raises:
+        ValueError: the validation set is empty, the named class is unknown, or
+            (``"min-recall"``) it has no validation node.
 
     Example:
         >>> scores = np.log([[0.7, 0.3], [0.6, 0.4], [0.8, 0.2], [0.55, 0.45]])
@@ -185,18 +223,27 @@ def tune_offsets(
             f"tune_decision names class {parsed.target_class!r}; classes are: {', '.join(class_names)}"
         )
     c = class_names.index(parsed.target_class)
-    offsets, reached = _tune_recall(scores, y, c, float(parsed.precision_floor))
+    if parsed.objective == "min-recall":
+        if not np.any(y == c):
+            raise ValueError(f"tune_decision {text} needs validation nodes of class "
+                             f"{parsed.target_class!r}; the validation set has none")
+        offsets, reached = _tune_min_recall(scores, y, c, float(parsed.min_recall))
+    else:
+        offsets, reached = _tune_recall(scores, y, c, float(parsed.precision_floor))
     return {"spec": text, "offsets": offsets.tolist(), "reached": reached}
 
 
 def _spec_text(spec: DecisionSpec) -> str:
     if spec.objective == "recall":
         return f"recall:{spec.target_class}:{spec.precision_floor:g}"
+    if spec.objective == "min-recall":
+        return f"min-recall:{spec.target_class}:{spec.min_recall:g}"
     return spec.objective
 
 
 def tune_run(
-    spec: str, proba: Any, y: Any, masks: dict[str, Any], class_names: list[str]
+    spec: str, proba: Any, y: Any, masks: dict[str, Any], class_names: list[str],
+    tune_mask: Any = None,
 ) -> dict[str, Any] | None:
     """Tune offsets on the validation nodes of a run and score every split with them.
 
@@ -206,6 +253,8 @@ def tune_run(
         y: Labels of every target node.
         masks: ``{"train"|"val"|"test": bool mask of labelled nodes}``.
         class_names: Class names.
+        tune_mask: The nodes the offsets are chosen on (default ``masks["val"]``; see
+            :mod:`hetero_imb.training.calibration`).
 
     Returns:
         ``None``, or the :func:`tune_offsets` record plus ``metrics``: per split, the
@@ -219,7 +268,7 @@ def tune_run(
     p = np.asarray(proba, dtype=np.float64)
     y = np.asarray(y)
     log_p = np.log(np.clip(p, 1e-12, None))
-    val = np.asarray(masks["val"], dtype=bool)
+    val = np.asarray(masks["val"] if tune_mask is None else tune_mask, dtype=bool)
     record = tune_offsets(log_p[val], y[val], spec, class_names)
     adjusted = log_p + np.asarray(record["offsets"])
     adjusted = np.exp(adjusted - adjusted.max(axis=1, keepdims=True))

@@ -192,15 +192,18 @@ def rarest_quarter(train_counts: list[int], names: list[str]) -> list[str]:
 
 
 def evaluate_multilabel(config: RunConfig, proba: Tensor, y: Tensor, masks: dict[str, Tensor],
-                        names: list[str]) -> tuple[dict, dict | None, list[str]]:
-    """Metrics per split, tuned thresholds (``config.tune_decision``) and collapse warnings."""
+                        names: list[str], tune_mask: Tensor | None = None,
+                        ) -> tuple[dict, dict | None, list[str]]:
+    """Metrics per split, tuned thresholds (``config.tune_decision``, chosen on
+    ``tune_mask`` when given, else the validation nodes) and collapse warnings."""
     from ..report.multilabel_metrics import compute_multilabel_metrics
     from .thresholds import tune_run_multilabel
 
     metrics = {s: compute_multilabel_metrics(y[masks[s]].numpy(), proba[masks[s]].numpy(), names)
                for s in SPLITS}
     decision = tune_run_multilabel(config.tune_decision, proba.numpy(), y.numpy(),
-                                   {s: m.numpy() for s, m in masks.items()}, names)
+                                   {s: m.numpy() for s, m in masks.items()}, names,
+                                   None if tune_mask is None else tune_mask.numpy())
     rare = rarest_quarter(label_counts(y, masks["train"]), names)
     for split_metrics in [*metrics.values(), *((decision or {}).get("metrics") or {}).values()]:
         f1 = [split_metrics["per_class"][n]["f1"] for n in rare]

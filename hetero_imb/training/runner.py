@@ -43,6 +43,7 @@ from ..report.checkpoint import capture
 from ..report.metrics import compute_metrics
 from ..report.predictions import node_ids, with_node_ids
 from ..report.results import RunResult
+from .calibration import hold_out_for_decision
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .decision import parse_decision, tune_run
@@ -293,22 +294,25 @@ def run(
         dataset=config.dataset if graph_source == "dataset" else None, root=config.root,
     )
     validate_graph(data, for_training=True)
-    out = fit_model(config, data, progress, callbacks)
+    # a min-recall decision places its offset on validation nodes that chose nothing else
+    fit_data, held_out = hold_out_for_decision(config.tune_decision, data, config.seed)
+    out = fit_model(config, fit_data, progress, callbacks)
     # post-processing over the graph from the training labels (validation: its choices only)
-    smoother = fit_smoother(config.smoother, config.smoother_params, out.proba, data,
+    smoother = fit_smoother(config.smoother, config.smoother_params, out.proba, fit_data,
                             seed=config.seed)
     proba = smoothed(out.proba, data, smoother)
     y = labels(data)
     names = class_names(data)
     masks = {s: split_mask(data, s) & labelled_mask(y) for s in SPLITS}
     if is_multilabel(data):
-        metrics, decision, warnings = evaluate_multilabel(config, proba, y, masks, names)
+        metrics, decision, warnings = evaluate_multilabel(config, proba, y, masks, names,
+                                                          held_out)
     else:
         metrics = {
             s: compute_metrics(y[masks[s]].numpy(), proba[masks[s]].numpy(), names)
             for s in SPLITS
         }
-        decision = tune_run(config.tune_decision, proba, y, masks, names)
+        decision = tune_run(config.tune_decision, proba, y, masks, names, held_out)
         warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names)
     warnings = [*warnings, *first_epoch_warnings(out.history, out.best_epoch)]
     for line in warnings:

@@ -10,7 +10,11 @@ predicts it; lowering its threshold trades precision for recall without retraini
   to the threshold nearest 0.5;
 * ``"recall:LABEL:FLOOR"``: the lowest threshold of ``LABEL`` at which its validation
   precision stays at or above ``FLOOR`` (its highest recall at that precision); the
-  other labels keep 0.5.
+  other labels keep 0.5;
+* ``"min-recall:LABEL:R"``: the split-conformal threshold of ``LABEL`` — with ``n``
+  validation positives, their ``j = ceil(R (n + 1))``-th largest probability, so that
+  a new positive of the label is predicted with probability at least ``R`` (see
+  :mod:`hetero_imb.training.decision`); the other labels keep 0.5.
 
 Candidates are the midpoints between consecutive distinct validation probabilities.
 The thresholds are saved with the checkpoint and applied by ``predict``.
@@ -18,6 +22,7 @@ The thresholds are saved with the checkpoint and applied by ``predict``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -73,6 +78,13 @@ def _recall_at_precision(p: np.ndarray, y: np.ndarray, floor: float) -> tuple[fl
     return float(t[ok].min()), True
 
 
+def _min_recall_threshold(p: np.ndarray, y: np.ndarray, recall: float) -> tuple[float, bool]:
+    positives = np.sort(p[y == 1])[::-1]
+    n = len(positives)
+    j = math.ceil(recall * (n + 1) - 1e-9)
+    return float(positives[min(j, n) - 1]), j <= n
+
+
 def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> dict[str, Any]:
     """Choose per-label thresholds on validation probabilities.
 
@@ -80,7 +92,8 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
         proba: Validation probabilities ``[N, C]``.
         y: Validation multi-hot labels ``[N, C]``.
         spec: ``"none"``, ``"macro-f1"`` (each label's best F1), ``"balanced-accuracy"``
-            (each label's best ``(TPR + TNR) / 2``) or ``"recall:LABEL:FLOOR"``.
+            (each label's best ``(TPR + TNR) / 2``), ``"recall:LABEL:FLOOR"`` or
+            ``"min-recall:LABEL:R"``.
         class_names: Label names.
 
     Returns:
@@ -108,14 +121,23 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
         raise ValueError(f"tune_decision names label {parsed.target_class!r}; labels are: "
                          f"{', '.join(class_names)}")
     k = class_names.index(parsed.target_class)
+    if parsed.objective == "min-recall":
+        if not np.any(y[:, k] == 1):
+            raise ValueError(f"tune_decision min-recall:{parsed.target_class}:{parsed.min_recall:g} "
+                             f"needs validation positives of label {parsed.target_class!r}; "
+                             "the validation set has none")
+        thresholds[k], reached = _min_recall_threshold(p[:, k], y[:, k], float(parsed.min_recall))
+        text = f"min-recall:{parsed.target_class}:{parsed.min_recall:g}"
+        return {"spec": text, "thresholds": thresholds, "reached": reached}
     thresholds[k], reached = _recall_at_precision(p[:, k], y[:, k], float(parsed.precision_floor))
     text = f"recall:{parsed.target_class}:{parsed.precision_floor:g}"
     return {"spec": text, "thresholds": thresholds, "reached": reached}
 
 
 def tune_run_multilabel(spec: str, proba: Any, y: Any, masks: dict[str, Any],
-                        class_names: list[str]) -> dict[str, Any] | None:
-    """Tune thresholds on the validation nodes of a run and score every split with them.
+                        class_names: list[str], tune_mask: Any = None) -> dict[str, Any] | None:
+    """Tune thresholds on the validation nodes of a run (or on ``tune_mask``, see
+    :mod:`hetero_imb.training.calibration`) and score every split with them.
 
     Returns:
         ``None`` for ``"none"``, else the :func:`tune_thresholds` record plus ``metrics``
@@ -127,7 +149,7 @@ def tune_run_multilabel(spec: str, proba: Any, y: Any, masks: dict[str, Any],
     if parse_decision(spec).objective == "none":
         return None
     p, y = np.asarray(proba, dtype=np.float64), np.asarray(y)
-    val = np.asarray(masks["val"], dtype=bool)
+    val = np.asarray(masks["val"] if tune_mask is None else tune_mask, dtype=bool)
     record = tune_thresholds(p[val], y[val], spec, class_names)
     metrics = {split: compute_multilabel_metrics(y[np.asarray(m, dtype=bool)],
                                                  p[np.asarray(m, dtype=bool)], class_names,

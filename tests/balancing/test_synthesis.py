@@ -108,6 +108,25 @@ def test_graphens_synthesized_nodes_by_hand():
     assert data["paper"].x.size(0) == 6   # the plain graph is untouched
 
 
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_sparse_features_keep_their_layout_and_get_the_mixed_rows(layout):
+    # the same oracle with the features as a torch sparse matrix (Facebook features=sparse):
+    # sparse rows are mixed without the saliency mask, lam on every feature (documented)
+    aug, data = _fitted("graphens", keep_prob=0.5)
+    aug.saliency = {"x": torch.tensor([[0.0, 1.0]] * 6)}
+    dense = data["paper"].x
+    data["paper"].x = dense.to_sparse_csr() if layout == "csr" else dense.to_sparse_coo()
+    out = aug.augment(data)
+    x = out["paper"].x
+    assert x.layout == data["paper"].x.layout and x.shape == (8, 2)
+    syn = aug.last_synthesis
+    rows = x.to_dense()
+    assert torch.equal(rows[:6], dense)
+    for k, (d, lam) in enumerate(zip(syn.dst.tolist(), syn.lam.tolist(), strict=True)):
+        assert rows[6 + k].tolist() == pytest.approx([lam * 3 + (1 - lam) * d,
+                                                      lam * 30 + (1 - lam) * 10 * d])
+
+
 def test_graphens_neighbour_frequencies_match_the_mixed_distribution():
     """P(a2 among 2 draws without replacement) from w = (.152, .152, .348, .348):
     w2 + sum_j w_j w2 / (1 - w_j) = 0.659; a0: 1 - 0.659."""

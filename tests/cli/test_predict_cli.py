@@ -86,6 +86,14 @@ def test_run_folder_holds_checkpoint_csvs_and_tuned_report(tmp_path, capsys):
     assert {"model.pt", "predictions.csv"} <= {p.name for p in out.iterdir()}
 
 
+def test_min_recall_decision_runs_from_the_cli(tmp_path):
+    out = tmp_path / "min-recall"
+    assert train([*FAST, "--model", "mlp", "--tune-decision", "min-recall:class_3:0.8",
+                  "--out", str(out)]) == 0
+    decision = json.loads((out / "results.json").read_text())["decision"]
+    assert decision["spec"] == "min-recall:class_3:0.8" and len(decision["offsets"]) == 4
+
+
 def test_bad_tune_decision_exits_2(tmp_path):
     with pytest.raises(SystemExit) as info:
         train([*FAST, "--tune-decision", "recall:x", "--out", str(tmp_path / "r")])

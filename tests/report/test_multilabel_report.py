@@ -65,6 +65,17 @@ def test_thresholds_maximise_each_label_f1():
     assert (Y[b, 1].mean() >= 0.6) and Y[b, 1].sum() >= 1
 
 
+def test_min_recall_threshold_is_the_hand_computed_conformal_quantile():
+    # label a's validation positives have p = .9 .8 .6 (n = 3): R = 0.5 -> j = ceil(2) = 2,
+    # the 2nd largest, 0.8; R = 0.7 -> j = ceil(2.8) = 3: 0.6; R = 0.8 -> j = 4 > n: all, unreached
+    for recall, threshold, reached in ((0.5, 0.8, True), (0.7, 0.6, True), (0.8, 0.6, False)):
+        out = tune_thresholds(P, Y, f"min-recall:a:{recall}", NAMES)
+        assert out["thresholds"] == [threshold, 0.5, 0.5] and out["reached"] is reached
+        assert out["spec"] == f"min-recall:a:{recall}"
+    with pytest.raises(ValueError, match="needs validation positives of label 'a'"):
+        tune_thresholds(P, np.zeros_like(Y), "min-recall:a:0.5", NAMES)
+
+
 def test_balanced_accuracy_thresholds_are_youden_optima():
     # label x: p = .9 .6 | .4 .2 separates at 0.5; label y: positives .2 .3 above negatives
     # .1 .05, so (TPR + TNR) / 2 = 1 between 0.1 and 0.2: the midpoint 0.15

@@ -79,3 +79,56 @@ def test_tune_run_reports_tuned_metrics_beside_untuned():
     out = tune_run("macro-f1", proba, Y, masks, ["a", "b"])
     assert out["metrics"]["test"]["macro_f1"] == pytest.approx(0.8)
     assert tune_run("none", proba, Y, masks, ["a", "b"]) is None
+
+
+# min-recall on SCORES / Y: class b's validation nodes are 3 (d = -1) and 4 (d = 1), so the
+# offsets that turn them to b are m = -d = 1 and -1 (sorted: -1, 1), n = 2.
+#   R = 0.3: j = ceil(0.3 * 3) = 1 -> just past -1 (node 4 only; a negative offset)
+#   R = 0.5: j = ceil(0.5 * 3) = 2 -> just past 1 (both)
+#   R = 0.8: j = ceil(2.4) = 3 > n -> both, and not reached
+@pytest.mark.parametrize(("recall", "offset", "reached", "pred"), [
+    (0.3, -1.0, True, [0, 0, 0, 0, 1]),
+    (0.5, 1.0, True, [0, 0, 1, 1, 1]),
+    (0.8, 1.0, False, [0, 0, 1, 1, 1]),
+])
+def test_min_recall_is_the_hand_computed_conformal_quantile(recall, offset, reached, pred):
+    out = tune_offsets(SCORES, Y, f"min-recall:b:{recall}", ["a", "b"])
+    assert out["spec"] == f"min-recall:b:{recall}"
+    assert out["reached"] is reached
+    assert out["offsets"][0] == 0.0 and out["offsets"][1] == pytest.approx(offset, abs=1e-6)
+    assert out["offsets"][1] > offset  # just past the switch: the node turns
+    assert apply_offsets(SCORES, np.array(out["offsets"])).tolist() == pred
+
+
+def test_min_recall_three_classes_moves_only_its_class():
+    # class 2's validation nodes need offsets max(s0, s1) - s2 = 0.5, 2.0, 3.0, -1.0 (n = 4);
+    # R = 0.6: j = ceil(0.6 * 5) = 3 -> the third smallest, 2.0
+    scores = np.array([[0.0, 0.5, 0.0], [2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0],
+                       [1.0, 0.0, -5.0]])
+    y = np.array([2, 2, 2, 2, 0])
+    out = tune_offsets(scores, y, "min-recall:c:0.6", ["a", "b", "c"])
+    assert out["offsets"][:2] == [0.0, 0.0] and out["offsets"][2] == pytest.approx(2.0, abs=1e-6)
+    assert apply_offsets(scores, np.array(out["offsets"])).tolist() == [2, 2, 1, 2, 0]
+
+
+def test_min_recall_expected_recall_on_new_nodes():
+    # the guarantee: for exchangeable validation and test nodes the mean test recall is >= R
+    rng = np.random.default_rng(0)
+    recalls = []
+    for _ in range(400):
+        d = rng.normal(size=40)  # class-1 margins d = s1 - s0, validation then test
+        scores = np.stack([np.zeros(40), d], axis=1)
+        out = tune_offsets(scores[:20], np.ones(20, dtype=int), "min-recall:b:0.8", ["a", "b"])
+        recalls.append(np.mean(apply_offsets(scores[20:], np.array(out["offsets"])) == 1))
+    assert np.mean(recalls) >= 0.8
+
+
+@pytest.mark.parametrize("spec", ["min-recall:b:1", "min-recall:b:0", "min-recall:b", "min-recall::0.5"])
+def test_bad_min_recall_specs_name_the_accepted_forms(spec):
+    with pytest.raises(ValueError, match="min-recall:CLASS:RECALL"):
+        parse_decision(spec)
+
+
+def test_min_recall_needs_validation_nodes_of_the_class():
+    with pytest.raises(ValueError, match="needs validation nodes of class 'b'"):
+        tune_offsets(SCORES, np.zeros(5, dtype=int), "min-recall:b:0.8", ["a", "b"])

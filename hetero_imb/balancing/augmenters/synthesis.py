@@ -125,8 +125,9 @@ def mix_rows(rows: Tensor, src: Tensor, dst: Tensor, lam: Tensor,
     """``lam * rows[src] + (1 - lam) * rows[dst]``, with ``lam = 1`` where ``keep`` is true.
 
     Args:
-        rows: ``[N, F]`` dense rows, or a torch sparse matrix (then ``keep`` must be
-            ``None``; the result is sparse).
+        rows: ``[N, F]`` dense rows, or a torch sparse matrix (then ``keep`` is not
+            applied — ``lam`` mixes every feature, which saves densifying ``[S, F]``
+            rows; the result is sparse).
         src, dst: ``[S]`` row ids.
         lam: ``[S]`` mixing weights of the source rows.
         keep: ``[S, F]`` boolean saliency mask (source feature kept as is), or ``None``.
@@ -203,7 +204,8 @@ def append_nodes(graph: HeteroData, target: str, syn: Synthesis) -> HeteroData:
             if value.dim() == 1:
                 extra = extra[:, 0]
         if value.layout in (torch.sparse_coo, torch.sparse_csr):
-            new[key] = torch.cat([value.to_sparse_coo(), extra.to_sparse_coo()]).to(value.layout)
+            merged = torch.cat([value.to_sparse_coo(), extra.to_sparse_coo()]).coalesce()
+            new[key] = merged.to_sparse_csr() if value.layout == torch.sparse_csr else merged
         else:
             new[key] = torch.cat([value, extra.to(value.dtype)])
     new.num_nodes = n + s

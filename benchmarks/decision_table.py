@@ -1,0 +1,78 @@
+"""Argmax and tuned-decision rows of a comparison grid, from its run folders.
+
+``compare``'s summary reports the argmax decisions; a grid run with ``tune_decision``
+also saved, per run, the tuned decisions' metrics (``results.json`` -> ``decision``).
+This prints both per configuration (mean ± std over seeds, test split, in %), with the
+rarest class's recall and average precision, and optionally the decisions of other
+``tune_decision`` specs recomputed from each run's ``predictions.pt`` with the
+package's own :func:`hetero_imb.training.decision.tune_run` (offsets chosen on the
+validation nodes, as a run would have chosen them).
+
+Usage:
+    python benchmarks/decision_table.py runs/fb-sparse --rare politician
+    python benchmarks/decision_table.py runs/fb-ce --rare politician \\
+        --specs balanced-accuracy,min-recall:politician:0.8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import average_precision_score
+
+from hetero_imb.training.decision import tune_run
+
+
+def _row(metrics: dict, rare: str, ap: float) -> list[float]:
+    return [metrics["macro_f1"], metrics["balanced_accuracy"],
+            metrics["per_class"][rare]["recall"], ap]
+
+
+def collect(root: Path, rare: str, specs: list[str]) -> dict[tuple[str, str], list[list[float]]]:
+    """``{(configuration, decision): [[macro-F1, balanced acc, rare recall, rare AP, epochs,
+    fit s] per run]}`` of the runs under ``root/runs``."""
+    rows: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
+    for path in sorted((root / "runs").glob("*/results.json")):
+        res = json.loads(path.read_text())
+        names, cfg = res["class_names"], re.sub(r"__seed\d+$", "", path.parent.name)
+        saved = torch.load(path.parent / "predictions.pt")
+        test = saved["masks"]["test"].numpy()
+        ap = average_precision_score(saved["y"].numpy()[test] == names.index(rare),
+                                     saved["proba"].numpy()[test, names.index(rare)])
+        cost = [res["timing"]["epochs"], res["timing"]["fit_seconds"]]
+        rows[(cfg, "none")].append(_row(res["metrics"]["test"], rare, ap) + cost)
+        if res.get("decision"):
+            rows[(cfg, res["decision"]["spec"])].append(
+                _row(res["decision"]["metrics"]["test"], rare, ap) + cost)
+        for spec in specs:
+            out = tune_run(spec, saved["proba"], saved["y"], saved["masks"], names)
+            rows[(cfg, out["spec"])].append(_row(out["metrics"]["test"], rare, ap) + cost)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("grid", type=Path, help="a compare --out folder")
+    parser.add_argument("--rare", required=True, help="class whose recall and AP are shown")
+    parser.add_argument("--specs", default="", help="comma-separated extra tune_decision specs")
+    args = parser.parse_args()
+    rows = collect(args.grid, args.rare, [s for s in args.specs.split(",") if s])
+    print(f"| configuration | decision | runs | macro-F1 | balanced accuracy | "
+          f"recall[{args.rare}] | AP[{args.rare}] | mean epochs | fit s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (cfg, spec), values in rows.items():
+        a = np.array(values)
+        cells = [f"{100 * m:.1f} ± {100 * s:.1f}" for m, s in
+                 zip(a[:, :4].mean(0), a[:, :4].std(0, ddof=1) if len(a) > 1 else np.zeros(4), strict=True)]
+        print(f"| {cfg} | {spec} | {len(a)} | {' | '.join(cells)} | {a[:, 4].mean():.0f} | "
+              f"{a[:, 5].mean():.1f} |")
+
+
+if __name__ == "__main__":
+    main()
