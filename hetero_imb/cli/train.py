@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", help="auto | cpu | cuda[:N] (default auto)")
     parser.add_argument("--batch-size", type=int, help="mini-batch seed nodes (default: full batch)")
     parser.add_argument("--num-neighbors", metavar="K1,K2", help="neighbours per hop in mini-batch mode")
+    parser.add_argument("--eval-num-neighbors", metavar="K1,K2",
+                        help="neighbours per hop for batched evaluation and prediction in mini-batch "
+                             "mode (default: --num-neighbors; --eval-num-neighbors=-1,-1: every "
+                             "neighbour, equal to a full-graph forward)")
     parser.add_argument("--balanced-batches", action="store_true", default=None,
                         help="class-balanced seed sampling in mini-batch mode")
     parser.add_argument("--threads", type=int, metavar="T",
@@ -106,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _int_list(text: str | None, flag: str) -> list[int] | None:
+    """``"10,10"`` -> ``[10, 10]``; ``None``/empty -> ``None``; else ``ValueError`` naming ``flag``."""
+    if not text:
+        return None
+    try:
+        return [int(k) for k in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{flag} expects integers like 10,10, got {text!r}") from None
+
+
 def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
     """Resolve defaults ← ``--config`` file ← flags; raise ``ValueError`` on bad input."""
     file_values = config_mod.read_yaml(args.config) if args.config else {}
@@ -117,12 +131,8 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
                       ("layers", "num_layers"), ("dropout", "dropout")):
         if getattr(args, flag) is not None:
             model_params[key] = getattr(args, flag)
-    num_neighbors = None
-    if args.num_neighbors:
-        try:
-            num_neighbors = [int(k) for k in args.num_neighbors.split(",")]
-        except ValueError:
-            raise ValueError(f"--num-neighbors expects integers like 10,10, got {args.num_neighbors!r}") from None
+    num_neighbors = _int_list(args.num_neighbors, "--num-neighbors")
+    eval_num_neighbors = _int_list(args.eval_num_neighbors, "--eval-num-neighbors")
     config = config_mod.resolve(
         file_values,
         dataset=args.dataset, model=args.model, loss=args.loss, sampler=args.sampler,
@@ -132,7 +142,7 @@ def config_from_args(args: argparse.Namespace) -> config_mod.RunConfig:
         imbalance=args.imbalance, imbalance_mode=args.imbalance_mode, split=args.split,
         standardize=args.standardize, seed=args.seed, epochs=args.epochs, patience=args.patience, device=args.device,
         eval_every=args.eval_every,
-        batch_size=args.batch_size, num_neighbors=num_neighbors,
+        batch_size=args.batch_size, num_neighbors=num_neighbors, eval_num_neighbors=eval_num_neighbors,
         balanced_batches=args.balanced_batches, root=args.root,
         tune_decision=args.tune_decision, plugins=list(dict.fromkeys(plugins)) or None,
     )

@@ -126,13 +126,21 @@ def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
             f"batch_size must be set under torchrun (world size {world_size_from_env()}): "
             "full-batch training is not data-parallel; pass --batch-size B"
         )
-    neighbors = config.num_neighbors
-    if not isinstance(neighbors, list | tuple) or not neighbors or not all(
-        _is_int(k) and (k >= 1 or k == -1) for k in neighbors
-    ):
+    for name in ("num_neighbors", "eval_num_neighbors"):
+        neighbors = getattr(config, name)
+        if name == "eval_num_neighbors" and neighbors is None:
+            continue
+        if not isinstance(neighbors, list | tuple) or not neighbors or not all(
+            _is_int(k) and (k >= 1 or k == -1) for k in neighbors
+        ):
+            raise ConfigError(
+                f"{name} must be a non-empty list of integers >= 1 (or -1 = all), "
+                f"got {neighbors!r}"
+            )
+    if config.eval_num_neighbors is not None and len(config.eval_num_neighbors) != len(config.num_neighbors):
         raise ConfigError(
-            f"num_neighbors must be a non-empty list of integers >= 1 (or -1 = all), "
-            f"got {neighbors!r}"
+            f"eval_num_neighbors must have one entry per hop like num_neighbors "
+            f"({len(config.num_neighbors)}), got {config.eval_num_neighbors!r}"
         )
     if not isinstance(config.balanced_batches, bool):
         raise ConfigError(f"balanced_batches must be true or false, got {config.balanced_batches!r}")

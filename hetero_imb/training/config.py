@@ -50,6 +50,9 @@ class RunConfig:
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         batch_size: ``None`` for full-batch, else mini-batch seed nodes per step.
         num_neighbors: Neighbours per hop and relation in mini-batch mode.
+        eval_num_neighbors: Neighbours per hop and relation for evaluation and the
+            final prediction in mini-batch mode (``None``: ``num_neighbors``; ``-1``
+            per hop: every neighbour, equal to a full-graph forward).
         balanced_batches: Class-balanced seed sampling in mini-batch mode.
         root: Data root (``None``: see :mod:`hetero_imb.paths`).
         tune_decision: ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"``,
@@ -87,6 +90,7 @@ class RunConfig:
     device: str = "auto"
     batch_size: int | None = None
     num_neighbors: list[int] = field(default_factory=lambda: [10, 10])
+    eval_num_neighbors: list[int] | None = None
     balanced_batches: bool = False
     root: str | None = None
     tune_decision: str = "none"

@@ -220,6 +220,7 @@ def _loop_trainer(
             weight_decay=weight_decay, patience=config.patience, device=config.device,
             seed=config.seed, progress=progress, batch_size=batch_size,
             num_neighbors=config.num_neighbors, balanced_batches=config.balanced_batches,
+            eval_num_neighbors=config.eval_num_neighbors,
             callbacks=callbacks, eval_every=config.eval_every,
             augmenter=None if is_multilabel(data)  # only 'none' passes check_task there
             else build_augmenter(config.augmenter, **config.augmenter_params),

@@ -100,7 +100,7 @@ def test_ctrl_c_stops_the_pool_and_the_grid_resumes(tmp_path):
         if line.startswith("done "):
             proc.send_signal(signal.SIGINT)
             break
-    assert proc.wait(timeout=120) == 130
+    assert proc.wait(timeout=600) == 130  # a hang guard only, never reached on a healthy run
     assert "interrupted" in proc.stderr.read()
     finished = list(out.glob("runs/*/results.json"))
     assert 1 <= len(finished) < 12 and not (out / "summary.csv").exists()

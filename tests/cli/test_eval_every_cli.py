@@ -42,3 +42,29 @@ def test_redirected_minibatch_run_logs_progress_inside_epochs(tmp_path, monkeypa
     assert "train epoch 1/1: batch 1/2, elapsed 0s, eta 0s" in lines
     assert any(line.startswith("evaluate epoch 1: batch") for line in lines)
     assert any(line.startswith("final prediction: batch") for line in lines)
+
+
+def test_eval_num_neighbors_is_saved_and_used_for_the_final_prediction(tmp_path):
+    probas = {}
+    for fanout in ("1,1", "-1,-1"):
+        out = tmp_path / fanout
+        assert main([*FAST, "--epochs", "2", "--batch-size", "64", f"--eval-num-neighbors={fanout}",
+                     "--out", str(out)]) == 0
+        saved = yaml.safe_load((out / "config.yaml").read_text())["eval_num_neighbors"]
+        assert saved == [int(k) for k in fanout.split(",")]
+        probas[fanout] = (out / "predictions.csv").read_text()
+    # same seed, same training batches: only the evaluation fan-out differs, and it shows
+    assert probas["1,1"] != probas["-1,-1"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0,0", "eval_num_neighbors must be a non-empty list of integers >= 1 (or -1 = all), got [0, 0]"),
+    ("5", "eval_num_neighbors must have one entry per hop like num_neighbors (2), got [5]"),
+    ("a,b", "--eval-num-neighbors expects integers like 10,10, got 'a,b'"),
+])
+def test_bad_eval_num_neighbors_exits_2_naming_it(tmp_path, capsys, value, message):
+    with pytest.raises(SystemExit) as exc:
+        main([*FAST, "--batch-size", "64", "--eval-num-neighbors", value, "--out", str(tmp_path / "run")])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
