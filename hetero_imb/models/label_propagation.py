@@ -32,6 +32,7 @@ from ..params import ParamError, ParamSpec
 from .base import COMMON_PARAMS, MODELS, FitContext, FitOutput, ModelSpec, unused_params
 from .propagation import (
     DEFAULT_MAX_WALKS,
+    TargetOperator,
     TrainingLabels,
     class_mass,
     propagate_edges,
@@ -125,20 +126,22 @@ class LabelPropagator:
         self.labels: TrainingLabels | None = None
         self.chosen: dict[str, Any] = {}
 
-    def _operator(self, data: HeteroData):
-        return target_operator(data, max_walks=self.max_walks, max_neighbors=self.max_neighbors,
-                               seed=self.seed)
-
     def _scores(self, edges, seeds: Tensor, alpha: float, masses: tuple[bool, ...]) -> list[Tensor]:
         """Probabilities for each class-mass option, from one propagation."""
         out = propagate_edges(edges, seeds, alpha=alpha, steps=self.steps)
         prior = self.labels.prior()  # type: ignore[union-attr]  (set by fit)
         return [to_proba(class_mass(out, prior) if mass else out, prior) for mass in masses]
 
-    def fit(self, data: HeteroData) -> LabelPropagator:
-        """Keep the training labels; choose the settings left at ``none`` on validation."""
+    def operator(self, data: HeteroData) -> TargetOperator:
+        """``data``'s target operator with this propagator's sampling settings."""
+        return target_operator(data, max_walks=self.max_walks, max_neighbors=self.max_neighbors,
+                               seed=self.seed)
+
+    def fit(self, data: HeteroData, operator: TargetOperator | None = None) -> LabelPropagator:
+        """Keep the training labels; choose the settings left at ``none`` on validation
+        (``operator``: ``data``'s, when built already)."""
         self.labels = TrainingLabels.of(data)
-        operator = self._operator(data)
+        operator = self.operator(data) if operator is None else operator
         given = operator_weights(self.path_weights, operator.names, "model 'lp'")
         seeds = self.labels.seeds(data)
         masses = (True, False) if self.class_mass is None else (self.class_mass,)
@@ -157,13 +160,15 @@ class LabelPropagator:
                  *best[1:], best[0])
         return self
 
-    def predict_graph(self, data: HeteroData) -> Tensor:
+    def predict_graph(self, data: HeteroData, operator: TargetOperator | None = None) -> Tensor:
         """Class probabilities ``[N, C]`` of ``data``'s target nodes, propagated from the
-        kept training labels (those whose ids ``data`` has)."""
+        kept training labels (those whose ids ``data`` has; ``operator``: ``data``'s,
+        when built already)."""
         if self.labels is None:
             raise RuntimeError("LabelPropagator: call fit(data) before predict_graph")
         c = self.chosen
-        edges = self._operator(data).edges(c["weights"])
+        operator = self.operator(data) if operator is None else operator
+        edges = operator.edges(c["weights"])
         return self._scores(edges, self.labels.seeds(data), c["alpha"], (c["class_mass"],))[0]
 
     def description(self) -> str:
@@ -178,8 +183,9 @@ def _fit_lp(data: HeteroData, context: FitContext) -> FitOutput:
     """Fit hook: no training loop; propagation, with settings chosen on validation."""
     own = {k: v for k, v in context.settings.items() if k in LP_PARAMS}
     start = time.perf_counter()
-    model = LabelPropagator(seed=context.config.seed, **own).fit(data)
-    proba = model.predict_graph(data)
+    model = LabelPropagator(seed=context.config.seed, **own)
+    operator = model.operator(data)  # built once: the meta-path products are the costly part
+    proba = model.fit(data, operator).predict_graph(data, operator)
     return FitOutput(proba=proba, history=[], best_epoch=0, fit_seconds=time.perf_counter() - start,
                      epochs=model.steps, features=model.description(), model=model)
 

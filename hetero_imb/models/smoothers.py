@@ -139,12 +139,12 @@ class CorrectSmooth(Smoother):
                                seed=self.seed)
 
     def _run(self, proba: Tensor, data: HeteroData, alphas: tuple[float, float],
-             operator: Any = None) -> Tensor:
+             edges: tuple[Tensor, Tensor]) -> Tensor:
+        """C&S with ``alphas`` over ``edges`` (the operator's ``(adj_t, edge_weight)``)."""
         from torch_geometric.nn.models import CorrectAndSmooth
 
         p = self.params_
-        operator = self._operator(data) if operator is None else operator
-        edge_index, edge_weight = operator.edges(self.weights)
+        edge_index, edge_weight = edges
         pos, lab = self.labels.index(data)  # type: ignore[union-attr]  (set by fit)
         if pos.numel() == 0:
             return proba
@@ -158,12 +158,13 @@ class CorrectSmooth(Smoother):
         p = self.params_
         operator = self._operator(data)
         self.weights = operator_weights(p["path_weights"], operator.names, self.owner)
+        edges = operator.edges(self.weights)  # one sparse matrix for every alpha pair tried
         grid = itertools.product(
             ALPHAS if p["correction_alpha"] is None else (p["correction_alpha"],),
             ALPHAS if p["smoothing_alpha"] is None else (p["smoothing_alpha"],))
         best = None
         for alphas in grid:
-            score = validation_macro_f1(self._run(proba, data, alphas, operator), data)
+            score = validation_macro_f1(self._run(proba, data, alphas, edges), data)
             if best is None or score > best[0]:
                 best = (score, alphas)
         self.alphas = best[1]
@@ -171,7 +172,7 @@ class CorrectSmooth(Smoother):
                  *best[1], best[0])
 
     def _transform(self, proba: Tensor, data: HeteroData) -> Tensor:
-        return self._run(proba, data, self.alphas)
+        return self._run(proba, data, self.alphas, self._operator(data).edges(self.weights))
 
 
 SMOOTHERS.register("none", NoSmoother, summary="the model's probabilities as they are")
