@@ -6,7 +6,11 @@ This prints both per configuration (mean ± std over seeds, test split, in %), w
 rarest class's recall and average precision, and optionally the decisions of other
 ``tune_decision`` specs recomputed from each run's ``predictions.pt`` with the
 package's own :func:`hetero_imb.training.decision.tune_run` (offsets chosen on the
-validation nodes, as a run would have chosen them).
+validation nodes, as a run would have chosen them). A recomputed spec that is also the
+run's own is shown once when both agree, else as ``SPEC (all val)`` beside the run's
+(e.g. ``min-recall`` runs place their offset on a held-out half of validation).
+``--split val`` prints the validation nodes' figures instead, to choose among
+configurations without looking at test.
 
 Usage:
     python benchmarks/decision_table.py runs/fb-sparse --rare politician
@@ -34,25 +38,31 @@ def _row(metrics: dict, rare: str, ap: float) -> list[float]:
             metrics["per_class"][rare]["recall"], ap]
 
 
-def collect(root: Path, rare: str, specs: list[str]) -> dict[tuple[str, str], list[list[float]]]:
+def collect(root: Path, rare: str, specs: list[str],
+            split: str = "test") -> dict[tuple[str, str], list[list[float]]]:
     """``{(configuration, decision): [[macro-F1, balanced acc, rare recall, rare AP, epochs,
-    fit s] per run]}`` of the runs under ``root/runs``."""
+    fit s] per run]}`` of the runs under ``root/runs``, on the ``split`` nodes."""
     rows: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
     for path in sorted((root / "runs").glob("*/results.json")):
         res = json.loads(path.read_text())
         names, cfg = res["class_names"], re.sub(r"__seed\d+$", "", path.parent.name)
         saved = torch.load(path.parent / "predictions.pt")
-        test = saved["masks"]["test"].numpy()
-        ap = average_precision_score(saved["y"].numpy()[test] == names.index(rare),
-                                     saved["proba"].numpy()[test, names.index(rare)])
+        mask = saved["masks"][split].numpy()
+        ap = average_precision_score(saved["y"].numpy()[mask] == names.index(rare),
+                                     saved["proba"].numpy()[mask, names.index(rare)])
         cost = [res["timing"]["epochs"], res["timing"]["fit_seconds"]]
-        rows[(cfg, "none")].append(_row(res["metrics"]["test"], rare, ap) + cost)
-        if res.get("decision"):
-            rows[(cfg, res["decision"]["spec"])].append(
-                _row(res["decision"]["metrics"]["test"], rare, ap) + cost)
+        rows[(cfg, "none")].append(_row(res["metrics"][split], rare, ap) + cost)
+        own = res.get("decision") or {}
+        if own:
+            rows[(cfg, own["spec"])].append(_row(own["metrics"][split], rare, ap) + cost)
         for spec in specs:
             out = tune_run(spec, saved["proba"], saved["y"], saved["masks"], names)
-            rows[(cfg, out["spec"])].append(_row(out["metrics"]["test"], rare, ap) + cost)
+            label = out["spec"]
+            if own and label == own["spec"]:
+                if out["metrics"][split] == own["metrics"][split]:
+                    continue  # the run's own decision, already counted
+                label = f"{label} (all val)"
+            rows[(cfg, label)].append(_row(out["metrics"][split], rare, ap) + cost)
     return rows
 
 
@@ -61,8 +71,11 @@ def main() -> None:
     parser.add_argument("grid", type=Path, help="a compare --out folder")
     parser.add_argument("--rare", required=True, help="class whose recall and AP are shown")
     parser.add_argument("--specs", default="", help="comma-separated extra tune_decision specs")
+    parser.add_argument("--split", choices=("test", "val"), default="test",
+                        help="nodes the figures are computed on (default test)")
     args = parser.parse_args()
-    rows = collect(args.grid, args.rare, [s for s in args.specs.split(",") if s])
+    rows = collect(args.grid, args.rare, [s for s in args.specs.split(",") if s], args.split)
+    print(f"{args.split} split")
     print(f"| configuration | decision | runs | macro-F1 | balanced accuracy | "
           f"recall[{args.rare}] | AP[{args.rare}] | mean epochs | fit s |")
     print("|---|---|---|---|---|---|---|---|---|")
