@@ -38,6 +38,13 @@ def counts_seen_by_loss(
     weights restore them). A sampler without ``expected_counts`` passes the counts
     unchanged, and a warning is logged.
 
+    Augmenters are not counted: the minor nodes ``graphens`` / ``graphsha`` synthesise
+    each step leave the loss built from the real training counts, so ``weighted`` or
+    ``balanced-softmax`` over them pushes past balance towards the rare classes (the
+    composition of TAM's reference experiments, GraphENS with balanced softmax over the
+    imbalanced counts); ``balanced-softmax``'s ``tau`` sets how far
+    (docs/balancing.md, "Fourth pass").
+
     Args:
         sampler: An :class:`~hetero_imb.balancing.samplers.EmbeddingSampler` (its
             ``name`` and options are read), or ``None``.

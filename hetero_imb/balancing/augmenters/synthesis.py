@@ -23,6 +23,9 @@ node ``d_k`` (a training node the augmenter chose):
 
 The training loop appends the synthetic rows, labelled, to the training rows of the
 step (:meth:`Augmenter.synthetic_rows`); evaluation uses the plain graph.
+A loss composed with synthesis is still built from the real training counts
+(:func:`hetero_imb.balancing.compose.counts_seen_by_loss`), so a re-balancing loss adds
+its push on top of the synthetic balance.
 """
 
 from __future__ import annotations
