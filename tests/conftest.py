@@ -107,3 +107,20 @@ def multilabel_graph() -> HeteroData:
     data = make_multilabel_graph()
     validate_graph(data, for_training=True)
     return data
+
+
+@pytest.fixture
+def loss_counts(monkeypatch) -> list[list[int]]:
+    """The class counts every loss a run builds is given, in order (``runner.build_loss``
+    spied on; the loss is built as usual)."""
+    from hetero_imb.training import runner
+
+    seen: list[list[int]] = []
+    real = runner.build_loss
+
+    def spy(name, *, class_counts, **kw):
+        seen.append(list(class_counts))
+        return real(name, class_counts=class_counts, **kw)
+
+    monkeypatch.setattr(runner, "build_loss", spy)
+    return seen

@@ -219,22 +219,13 @@ def test_synthetic_rows_reach_the_loss():
 
 
 @pytest.mark.parametrize("augmenter", ["graphens", "graphsha"])
-def test_loss_over_synthesis_is_built_from_the_real_training_counts(monkeypatch, augmenter):
+def test_loss_over_synthesis_is_built_from_the_real_training_counts(loss_counts, augmenter):
     """The synthetic minor nodes are not counted: balanced-softmax over graphens keeps the
     imbalanced prior (what lets its tau push past balance; docs/balancing.md), whereas a
     sampler's re-sampled rows are (oversample-random: equal counts)."""
-    import hetero_imb.training.runner as runner
     from hetero_imb.data.datasets.synthetic import make_synthetic
     from hetero_imb.data.splits import stratified_split
 
-    built = []
-    real_build = runner.build_loss
-
-    def spy(name, *, class_counts, **kw):
-        built.append(list(class_counts))
-        return real_build(name, class_counts=class_counts, **kw)
-
-    monkeypatch.setattr(runner, "build_loss", spy)
     data = make_synthetic(num_items=200, class_weights=(0.7, 0.25, 0.05), seed=0)
     data = stratified_split(data, train=0.5, val=0.25, test=0.25, seed=0)
     y, train = data["item"].y, data["item"].train_mask
@@ -244,7 +235,7 @@ def test_loss_over_synthesis_is_built_from_the_real_training_counts(monkeypatch,
                            loss="balanced-softmax", augmenter=aug, sampler=sampler, epochs=2,
                            patience=0, split="given", seed=0)
         run(config, data=data)
-    assert built == [counts, [max(counts)] * 3]
+    assert loss_counts == [counts, [max(counts)] * 3]
 
 
 # ------------------------------------------------------------------ effect
