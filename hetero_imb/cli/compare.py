@@ -35,7 +35,7 @@ from ..report.results import save_run
 from ..report.summary import summarise
 from ..training import config as config_mod
 from ..training.engine import progress_enabled
-from ..training.grid import Grid, RunSpec
+from ..training.grid import Grid, RunSpec, split_components
 from ..training.parallel import check_jobs, imap_unordered, set_threads
 from ..training.runner import run, validate_names
 
@@ -182,9 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="FILE", help="grid YAML (run-config keys + a 'grid' section)")
     add_component_arguments(parser)
-    parser.add_argument("--models", help="comma-separated model names")
-    parser.add_argument("--losses", help="comma-separated loss names")
-    parser.add_argument("--samplers", help="comma-separated sampler names")
+    parser.add_argument("--models", help="comma-separated model names; NAME[key=value,...] "
+                        "sets a cell's parameters, e.g. rgcn[hidden=32]")
+    parser.add_argument("--losses", help="comma-separated loss names, NAME[key=value,...] "
+                        "as in the run folders, e.g. ce,balanced-softmax[tau=0.75]")
+    parser.add_argument("--samplers", help="comma-separated sampler names (NAME[key=value,...] "
+                        "sets parameters)")
     parser.add_argument("--augmenters", help="comma-separated augmenter names (a grid axis; "
                         "cells other than none are labelled SAMPLER+AUGMENTER)")
     parser.add_argument("--augmenter-param", action="append", metavar="NAME=VALUE",
@@ -220,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _names(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+    return split_components(text) if text else None
 
 
 def grid_from_args(args: argparse.Namespace) -> Grid:

@@ -8,7 +8,7 @@ file serves a single run and a whole comparison::
     imbalance: counts:3327,1410,460,256
     grid:
       models: [mlp, xgboost, gcn]
-      losses: [ce, weighted, {name: focal, params: {gamma: 1.0}}]
+      losses: [ce, weighted, {name: focal, params: {gamma: 1.0}}]   # or "focal[gamma=1.0]"
       samplers: [none, oversample-neighbors]
       augmenters: [none, bat, graphens]   # optional; default: the run config's augmenter
       seeds: [0, 1, 2, 3, 4]
@@ -61,8 +61,59 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def split_components(text: str) -> list[str]:
+    """Split a comma-separated list of components, keeping the commas inside brackets.
+
+    Example:
+        >>> split_components("ce, balanced-softmax[tau=0.5], lp[path_weights=1,2]")
+        ['ce', 'balanced-softmax[tau=0.5]', 'lp[path_weights=1,2]']
+    """
+    out, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            out.append(text[start:i])
+            start, depth = i + 1, 0
+    out.append(text[start:])  # an unclosed bracket keeps the rest: parse_component says so
+    return [item.strip() for item in out if item.strip()]
+
+
+def _parse_label(entry: str, what: str) -> Component:
+    """``"focal[gamma=1.0,alpha=balanced]"`` (a run folder's label) → :class:`Component`;
+    values are read as YAML scalars, as in a grid file, and a piece without ``=``
+    continues the previous value (``lp[path_weights=1,2]``)."""
+    import yaml
+
+    name, _, rest = entry.partition("[")
+    if not name.strip() or not rest.endswith("]") or "[" in rest or "]" in rest[:-1]:
+        raise ValueError(f"grid {what} entry {entry!r}: expected NAME or NAME[key=value,...]")
+    pairs: list[list[str]] = []
+    for piece in rest[:-1].split(","):
+        if "=" in piece:
+            pairs.append(list(piece.split("=", 1)))
+        elif pairs:
+            pairs[-1][1] += "," + piece
+        else:
+            raise ValueError(f"grid {what} entry {entry!r}: expected key=value inside the "
+                             f"brackets, got {piece!r}")
+    params = {k.strip(): yaml.safe_load(v.strip()) for k, v in pairs}
+    if len(params) != len(pairs) or not all(params):
+        raise ValueError(f"grid {what} entry {entry!r}: each key once, none empty")
+    return Component(name.strip(), params)
+
+
 def parse_component(entry: Any, what: str) -> Component:
-    """``"focal"`` or ``{"name": "focal", "params": {...}}`` → :class:`Component`."""
+    """``"focal"``, ``"focal[gamma=1.0]"`` (the label a run folder carries) or
+    ``{"name": "focal", "params": {...}}`` → :class:`Component`.
+
+    Example:
+        >>> parse_component("balanced-softmax[tau=0.75]", "loss").params
+        {'tau': 0.75}
+        >>> parse_component("balanced-softmax[tau=0.75]", "loss").label
+        'balanced-softmax[tau=0.75]'
+    """
+    if isinstance(entry, str) and "[" in entry:
+        return _parse_label(entry, what)
     if isinstance(entry, str) and entry:
         return Component(entry)
     if isinstance(entry, dict) and isinstance(entry.get("name"), str):

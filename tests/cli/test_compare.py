@@ -156,6 +156,38 @@ def test_bad_grid_exits_2(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_component_labels_on_the_command_line_round_trip(tmp_path):
+    """--losses 'focal[gamma=1.0]' is the grid file's {name, params} entry: same cell,
+    same run folder; commas inside brackets belong to the value."""
+    from hetero_imb.cli.compare import build_parser, grid_from_args
+
+    args = build_parser().parse_args([
+        "--dataset", "synthetic", "--models", "mlp", "--losses", "ce, focal[gamma=1.0]",
+        "--seeds", "0", "--out", str(tmp_path / "g")])
+    specs = list(grid_from_args(args).runs())
+    yaml_specs = list(_grid(models=["mlp"], seeds=[0]).runs())
+    assert [s.key for s in specs] == [s.key for s in yaml_specs]
+    assert specs[1].config.loss_params == {"gamma": 1.0}
+    lp = list(_grid(models=["lp[path_weights=1,2]"], losses=["ce"], seeds=[0]).runs())
+    assert lp[0].key == "lp[path_weights=1,2]__ce__none__seed0"
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("focal[gamma]", "expected key=value inside the brackets, got 'gamma'"),
+    ("focal[gamma=1", "expected NAME or NAME[key=value,...]"),
+    ("focal[gamma=abc]", "gamma must be a float >= 0, got 'abc'"),
+    ("focal[gamma=1,gamma=2]", "each key once"),
+])
+def test_bad_component_label_exits_2_and_writes_nothing(tmp_path, capsys, entry, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["--dataset", "synthetic", "--models", "mlp", "--losses", f"ce,{entry}",
+              "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
 def test_skip_rules_with_negation():
     grid = Grid.from_dict({**BASE, "grid": {
         "models": ["gcn"], "losses": ["ce", "focal", "weighted"],
