@@ -16,6 +16,7 @@ Usage:
     python benchmarks/decision_table.py runs/fb-sparse --rare politician
     python benchmarks/decision_table.py runs/fb-ce --rare politician \\
         --specs balanced-accuracy,min-recall:politician:0.8
+    python benchmarks/decision_table.py runs/fb-ce --rare politician --runs-csv rows.csv
 """
 
 from __future__ import annotations
@@ -66,6 +67,29 @@ def collect(root: Path, rare: str, specs: list[str],
     return rows
 
 
+def run_rows(root: Path, rare: str) -> list[dict]:
+    """One row per run of the grid under ``root/runs``: argmax and (when the run tuned
+    one) tuned-decision figures on test and validation, for ``--runs-csv``."""
+    out = []
+    for path in sorted((root / "runs").glob("*/results.json")):
+        res = json.loads(path.read_text())
+        row = {"run": path.parent.name, "seed": res["seed"], "epochs": res["timing"]["epochs"],
+               "fit_seconds": round(res["timing"]["fit_seconds"], 1)}
+        decisions = [("argmax", res["metrics"])]
+        if res.get("decision"):
+            decisions.append((res["decision"]["spec"], res["decision"]["metrics"]))
+        for label, metrics in decisions:
+            prefix = "" if label == "argmax" else "tuned_"
+            row[f"{prefix}decision"] = label
+            for split in ("test", "val"):
+                m = metrics[split]
+                row[f"{prefix}{split}_macro_f1"] = round(m["macro_f1"], 4)
+                row[f"{prefix}{split}_balanced_accuracy"] = round(m["balanced_accuracy"], 4)
+                row[f"{prefix}{split}_recall_{rare}"] = round(m["per_class"][rare]["recall"], 4)
+        out.append(row)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", type=Path, help="a compare --out folder")
@@ -73,7 +97,14 @@ def main() -> None:
     parser.add_argument("--specs", default="", help="comma-separated extra tune_decision specs")
     parser.add_argument("--split", choices=("test", "val"), default="test",
                         help="nodes the figures are computed on (default test)")
+    parser.add_argument("--runs-csv", type=Path, default=None,
+                        help="also write one row per run (argmax and tuned figures) to this CSV")
     args = parser.parse_args()
+    if args.runs_csv:
+        import pandas as pd
+
+        args.runs_csv.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(run_rows(args.grid, args.rare)).to_csv(args.runs_csv, index=False)
     rows = collect(args.grid, args.rare, [s for s in args.specs.split(",") if s], args.split)
     print(f"{args.split} split")
     print(f"| configuration | decision | runs | macro-F1 | balanced accuracy | "
