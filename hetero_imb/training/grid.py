@@ -96,7 +96,13 @@ def _parse_label(entry: str, what: str) -> Component:
         else:
             raise ValueError(f"grid {what} entry {entry!r}: expected key=value inside the "
                              f"brackets, got {piece!r}")
-    params = {k.strip(): yaml.safe_load(v.strip()) for k, v in pairs}
+    def scalar(text: str) -> Any:
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:  # not a YAML scalar: the option's own parser judges it
+            return text
+
+    params = {k.strip(): scalar(v.strip()) for k, v in pairs}
     if len(params) != len(pairs) or not all(params):
         raise ValueError(f"grid {what} entry {entry!r}: each key once, none empty")
     return Component(name.strip(), params)
