@@ -35,8 +35,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..data.graph import EdgeType, target_type
+from ..data.graph import EdgeType, labelled_mask, labels, num_classes, split_mask, target_type
 from ..data.metapath import capped_metapath, count_metapath_walks
+from ..report.predictions import node_ids
 
 #: Node pairs an exact meta-path product may walk before the capped one is used.
 DEFAULT_MAX_WALKS = 50_000_000
@@ -166,18 +167,6 @@ def target_operator(data: HeteroData, *, max_walks: int = DEFAULT_MAX_WALKS,
                           [1.0 / len(parts)] * len(parts))
 
 
-def one_hot_labels(y: Tensor, index: Tensor, num_classes: int) -> Tensor:
-    """``[N, C]`` float rows: one-hot ``y[index]`` at ``index``, zero elsewhere.
-
-    Example:
-        >>> one_hot_labels(torch.tensor([1, 0, 1]), torch.tensor([0, 2]), 2).tolist()
-        [[0.0, 1.0], [0.0, 0.0], [0.0, 1.0]]
-    """
-    out = torch.zeros(y.size(0), num_classes)
-    out[index, y[index]] = 1.0
-    return out
-
-
 def propagate(operator: TargetOperator, seeds: Tensor, *, alpha: float, steps: int,
               weights: list[float] | None = None) -> Tensor:
     """``F <- alpha S F + (1 - alpha) F_0`` for ``steps`` steps from ``F_0 = seeds``
@@ -257,19 +246,17 @@ class TrainingLabels:
         Raises:
             ValueError: the graph has no training labels.
         """
-        from ..data.graph import labelled_mask, labels, num_classes, split_mask
-
         y = labels(data)
         index = torch.nonzero(split_mask(data, "train") & labelled_mask(y)).flatten()
         if index.numel() == 0:
             raise ValueError("label propagation needs training labels; the graph's "
                              "train_mask selects no labelled target node")
-        ids = _ids(data)
+        ids = node_ids(data)
         return cls([ids[i] for i in index.tolist()], y[index].clone(), num_classes(data))
 
     def index(self, data: HeteroData) -> tuple[Tensor, Tensor]:
         """``(positions, labels)`` of the training nodes present in ``data`` (by id)."""
-        where = {node: i for i, node in enumerate(_ids(data))}
+        where = {node: i for i, node in enumerate(node_ids(data))}
         keep = [(where[node], int(c)) for node, c in zip(self.ids, self.y.tolist(), strict=True)
                 if node in where]
         if not keep:
@@ -290,18 +277,10 @@ class TrainingLabels:
         return counts / counts.sum()
 
 
-def _ids(data: HeteroData) -> list:
-    target = target_type(data)
-    ids = (getattr(data, "node_ids", None) or {}).get(target)
-    return list(ids) if ids is not None else list(range(int(data[target].num_nodes)))
-
-
 def validation_macro_f1(proba: Tensor, data: HeteroData) -> float:
     """Macro-F1 of ``proba``'s argmax on ``data``'s labelled validation nodes (the
     selection score of every choice made on validation here; 0 without them)."""
     from sklearn.metrics import f1_score
-
-    from ..data.graph import labelled_mask, labels, split_mask
 
     y = labels(data)
     mask = split_mask(data, "val") & labelled_mask(y)

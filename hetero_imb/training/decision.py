@@ -61,6 +61,15 @@ class DecisionSpec:
     precision_floor: float | None = None
     min_recall: float | None = None
 
+    @property
+    def text(self) -> str:
+        """The canonical spec string (``"recall:fraud:0.5"``, ``"macro-f1"``)."""
+        if self.objective == "recall":
+            return f"recall:{self.target_class}:{self.precision_floor:g}"
+        if self.objective == "min-recall":
+            return f"min-recall:{self.target_class}:{self.min_recall:g}"
+        return self.objective
+
 
 def parse_decision(spec: str | None) -> DecisionSpec:
     """Parse ``"none"``, ``"macro-f1"``, ``"balanced-accuracy"``,
@@ -165,16 +174,27 @@ def _tune_recall(scores: np.ndarray, y: np.ndarray, c: int, floor: float) -> tup
     return (chosen, True) if reached else (offsets, False)
 
 
+def conformal_rank(n: int, recall: float) -> tuple[int, bool]:
+    """The split-conformal rank of ``min-recall``: ``j = ceil(recall (n + 1))`` of ``n``
+    calibration nodes, as a 0-based index capped at ``n - 1``, and whether ``j <= n``.
+
+    Example:
+        >>> conformal_rank(24, 0.8), conformal_rank(3, 0.8)
+        ((19, True), (2, False))
+    """
+    j = math.ceil(recall * (n + 1) - 1e-9)
+    return min(j, n) - 1, j <= n
+
+
 def _tune_min_recall(scores: np.ndarray, y: np.ndarray, c: int, recall: float) -> tuple[np.ndarray, bool]:
     """Offset of class ``c`` covering the ``ceil(recall (n + 1))`` smallest switch offsets of
     its ``n`` validation nodes (all of them, and ``reached`` false, when that exceeds n)."""
     margins = np.sort(np.delete(scores, c, axis=1).max(axis=1)[y == c] - scores[y == c, c])
-    n = len(margins)
-    j = math.ceil(recall * (n + 1) - 1e-9)
-    m = margins[min(j, n) - 1]
+    rank, reached = conformal_rank(len(margins), recall)
+    m = margins[rank]
     offsets = np.zeros(scores.shape[1])
     offsets[c] = m + 1e-9 * max(1.0, abs(m))  # just past the switch, as _switch_points
-    return offsets, j <= n
+    return offsets, reached
 
 
 def tune_offsets(
@@ -210,7 +230,7 @@ def tune_offsets(
     parsed = parse_decision(spec) if isinstance(spec, str) or spec is None else spec
     scores = np.asarray(log_proba, dtype=np.float64)
     y = np.asarray(y)
-    text = _spec_text(parsed)
+    text = parsed.text
     if parsed.objective == "none":
         return {"spec": text, "offsets": [0.0] * scores.shape[1], "reached": True}
     if len(y) == 0:
@@ -231,14 +251,6 @@ def tune_offsets(
     else:
         offsets, reached = _tune_recall(scores, y, c, float(parsed.precision_floor))
     return {"spec": text, "offsets": offsets.tolist(), "reached": reached}
-
-
-def _spec_text(spec: DecisionSpec) -> str:
-    if spec.objective == "recall":
-        return f"recall:{spec.target_class}:{spec.precision_floor:g}"
-    if spec.objective == "min-recall":
-        return f"min-recall:{spec.target_class}:{spec.min_recall:g}"
-    return spec.objective
 
 
 def tune_run(

@@ -22,12 +22,11 @@ The thresholds are saved with the checkpoint and applied by ``predict``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from .decision import parse_decision
+from .decision import conformal_rank, parse_decision
 
 __all__ = ["tune_thresholds", "tune_run_multilabel"]
 
@@ -80,9 +79,8 @@ def _recall_at_precision(p: np.ndarray, y: np.ndarray, floor: float) -> tuple[fl
 
 def _min_recall_threshold(p: np.ndarray, y: np.ndarray, recall: float) -> tuple[float, bool]:
     positives = np.sort(p[y == 1])[::-1]
-    n = len(positives)
-    j = math.ceil(recall * (n + 1) - 1e-9)
-    return float(positives[min(j, n) - 1]), j <= n
+    rank, reached = conformal_rank(len(positives), recall)
+    return float(positives[rank]), reached
 
 
 def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> dict[str, Any]:
@@ -123,15 +121,12 @@ def tune_thresholds(proba: Any, y: Any, spec: str, class_names: list[str]) -> di
     k = class_names.index(parsed.target_class)
     if parsed.objective == "min-recall":
         if not np.any(y[:, k] == 1):
-            raise ValueError(f"tune_decision min-recall:{parsed.target_class}:{parsed.min_recall:g} "
-                             f"needs validation positives of label {parsed.target_class!r}; "
-                             "the validation set has none")
+            raise ValueError(f"tune_decision {parsed.text} needs validation positives of label "
+                             f"{parsed.target_class!r}; the validation set has none")
         thresholds[k], reached = _min_recall_threshold(p[:, k], y[:, k], float(parsed.min_recall))
-        text = f"min-recall:{parsed.target_class}:{parsed.min_recall:g}"
-        return {"spec": text, "thresholds": thresholds, "reached": reached}
-    thresholds[k], reached = _recall_at_precision(p[:, k], y[:, k], float(parsed.precision_floor))
-    text = f"recall:{parsed.target_class}:{parsed.precision_floor:g}"
-    return {"spec": text, "thresholds": thresholds, "reached": reached}
+    else:
+        thresholds[k], reached = _recall_at_precision(p[:, k], y[:, k], float(parsed.precision_floor))
+    return {"spec": parsed.text, "thresholds": thresholds, "reached": reached}
 
 
 def tune_run_multilabel(spec: str, proba: Any, y: Any, masks: dict[str, Any],

@@ -16,7 +16,6 @@ from hetero_imb.models.label_propagation import LabelPropagator
 from hetero_imb.models.propagation import (
     TrainingLabels,
     class_mass,
-    one_hot_labels,
     propagate,
     target_operator,
 )
@@ -80,7 +79,7 @@ def test_two_paths_are_averaged_with_their_weights():
 def test_label_propagation_by_hand():
     g = _papers()
     op = target_operator(g)
-    seeds = one_hot_labels(g["paper"].y, torch.tensor([0, 3]), 2)
+    seeds = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]])  # train: 0 (a), 3 (b)
     s = _by_hand_operator().float()
     alpha = 0.6
     by_hand = seeds
@@ -98,7 +97,7 @@ def test_lp_model_uses_only_training_labels_and_predicts_by_hand():
     g2 = _papers()
     g2["paper"].y = torch.tensor([0, 1, 0, 1])
     proba2 = LabelPropagator(alpha=0.6, steps=2, class_mass=False).fit(g2).predict_graph(g2)
-    seeds = one_hot_labels(g["paper"].y, torch.tensor([0, 3]), 2)
+    seeds = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]])  # train: 0 (a), 3 (b)
     s = _by_hand_operator().float()
     f = seeds
     for _ in range(2):
