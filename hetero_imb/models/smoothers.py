@@ -138,6 +138,29 @@ class CorrectSmooth(Smoother):
         return target_operator(data, max_walks=p["max_walks"], max_neighbors=p["max_neighbors"],
                                seed=self.seed)
 
+    @staticmethod
+    def _structure(data: HeteroData) -> list:
+        """The tensors the operator is built from (relations and node counts)."""
+        return [(et, data[et].edge_index) for et in data.edge_types] + \
+            [(t, int(data[t].num_nodes)) for t in data.node_types]
+
+    def _edges(self, data: HeteroData) -> tuple[Tensor, Tensor]:
+        """The operator's ``(adj_t, edge_weight)`` at the chosen path weights. The one
+        ``fit`` built is used once more, by the first ``transform`` of a graph with the
+        very relation tensors it came from (a run transforms the graph it fitted on:
+        building it again would repeat the meta-path products), then released."""
+        built, self._built = getattr(self, "_built", None), None
+        now = self._structure(data)
+        same = built is not None and len(built[0]) == len(now) and all(
+            a[0] == b[0] and (a[1] is b[1] if isinstance(a[1], Tensor) else a[1] == b[1])
+            for a, b in zip(built[0], now, strict=True))
+        return built[1] if same else self._operator(data).edges(self.weights)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_built", None)  # the fitted graph's operator: not saved with the run
+        return state
+
     def _run(self, proba: Tensor, data: HeteroData, alphas: tuple[float, float],
              edges: tuple[Tensor, Tensor]) -> Tensor:
         """C&S with ``alphas`` over ``edges`` (the operator's ``(adj_t, edge_weight)``)."""
@@ -159,6 +182,7 @@ class CorrectSmooth(Smoother):
         operator = self._operator(data)
         self.weights = operator_weights(p["path_weights"], operator.names, self.owner)
         edges = operator.edges(self.weights)  # one sparse matrix for every alpha pair tried
+        self._built = (self._structure(data), edges)  # and for transform on this graph
         grid = itertools.product(
             ALPHAS if p["correction_alpha"] is None else (p["correction_alpha"],),
             ALPHAS if p["smoothing_alpha"] is None else (p["smoothing_alpha"],))
@@ -172,7 +196,7 @@ class CorrectSmooth(Smoother):
                  *best[1], best[0])
 
     def _transform(self, proba: Tensor, data: HeteroData) -> Tensor:
-        return self._run(proba, data, self.alphas, self._operator(data).edges(self.weights))
+        return self._run(proba, data, self.alphas, self._edges(data))
 
 
 SMOOTHERS.register("none", NoSmoother, summary="the model's probabilities as they are")

@@ -247,6 +247,36 @@ def test_saved_run_reproduces_after_reload(tmp_path, synthetic_few_labels, model
     assert not math.isnan(float(result.proba.sum()))
 
 
+@pytest.mark.parametrize("decision", ["none", "min-recall:class_2:0.8"])
+def test_cs_builds_the_operator_once_per_run(monkeypatch, tmp_path, synthetic_few_labels,
+                                             decision):
+    """fit and the run's transform share one operator (min-recall: the fitted graph is a
+    copy with half the validation nodes held out, same relations); it is not saved, and a
+    reload builds its own and gives the same probabilities."""
+    import pickle
+
+    import hetero_imb.models.smoothers as smoothers
+
+    built = []
+    real = smoothers.target_operator
+
+    def counting(*args, **kw):
+        built.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(smoothers, "target_operator", counting)
+    data = synthetic_few_labels
+    config = hi.RunConfig(dataset="custom", split="given", epochs=5, seed=0, model="mlp",
+                          smoother="cs", tune_decision=decision)
+    result = hi.run(config, data=data, progress=False)
+    assert len(built) == 1
+    smoother = result.checkpoint["smoother"]
+    assert "_built" not in pickle.loads(pickle.dumps(smoother)).__dict__
+    loaded = hi.load_run(hi.save_run(result, tmp_path / "run"))
+    assert torch.allclose(loaded.predict_proba(data), result.proba, atol=1e-6)
+    assert len(built) == 2
+
+
 def test_multilabel_graphs_refuse_lp_and_smoothers(multilabel_graph):
     from hetero_imb.training.checks import ConfigError
 
