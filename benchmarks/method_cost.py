@@ -9,8 +9,8 @@ turn within each repeat, in forward then reverse order on alternate repeats, so 
 slow phase of the machine hits every method alike; the table gives the median CPU
 seconds per epoch and the median of the per-repeat ratios to ``ce``.
 
-Methods are ``loss[k=v;...]`` or ``+augmenter`` (on ``ce``), e.g. ``ldam[drw_epoch=5]``,
-``tam[base=balanced-softmax]``, ``+graphens``.
+Methods are ``loss[k=v,...]`` (the label of a grid's run folders) or ``+augmenter`` (on
+``ce``), e.g. ``ldam[drw_epoch=5]``, ``tam[base=balanced-softmax]``, ``+graphens``.
 
 Usage:
     python benchmarks/method_cost.py --case facebook --models gcn,rgcn --epochs 30
@@ -29,6 +29,7 @@ import torch
 
 from hetero_imb.data.datasets import load
 from hetero_imb.training.config import RunConfig
+from hetero_imb.training.grid import parse_component, split_components
 from hetero_imb.training.runner import fit_model, prepare_data
 
 CASES = {  # the two case studies of docs/balancing.md
@@ -42,15 +43,12 @@ METHODS = ("ce,weighted,balanced-softmax,ldam[drw_epoch=5],tam,renode,"
 
 
 def parse_method(text: str) -> dict:
-    """``"ldam[drw_epoch=5]"`` -> loss settings; ``"+graphens"`` -> ce with that augmenter."""
+    """``"ldam[drw_epoch=5]"`` (a run folder's label) -> loss settings; ``"+graphens"`` ->
+    ce with that augmenter."""
     if text.startswith("+"):
         return {"loss": "ce", "augmenter": text[1:]}
-    name, _, rest = text.partition("[")
-    params = {}
-    for item in filter(None, rest.rstrip("]").split(";")):
-        key, _, value = item.partition("=")
-        params[key] = int(value) if value.isdigit() else value
-    return {"loss": name, "loss_params": params}
+    loss = parse_component(text, "loss")
+    return {"loss": loss.name, "loss_params": loss.params}
 
 
 def cpu_seconds(config: RunConfig, data) -> float:
@@ -77,7 +75,7 @@ def main() -> None:
                 patience=0, device="cpu", **case)
     data = prepare_data(load(case["dataset"]), imbalance=case["imbalance"],
                         imbalance_mode=case["imbalance_mode"], split=case["split"], seed=args.seed)
-    methods = args.methods.split(",")
+    methods = split_components(args.methods)
     print(f"{args.case}: {args.epochs} epochs x {args.repeats} repeats, CPU time, 1 thread\n")
     print("| model | method | CPU s / epoch | ÷ ce (median of repeats) | range |")
     print("|---|---|---|---|---|")
