@@ -165,7 +165,8 @@ def check_config_for_graph(config: RunConfig, data: HeteroData) -> HeteroData:
 
     Raises:
         GraphValidationError: the graph breaks a convention (a data error).
-        ConfigError: a per-class value of ``config`` does not fit the graph's classes.
+        ConfigError: a per-class value of ``config`` does not fit the graph's classes
+            (imbalance counts, loss options, the class a ``tune_decision`` names).
     """
     from ..balancing.losses import build_loss
     from ..data.imbalance import parse_imbalance
@@ -179,6 +180,12 @@ def check_config_for_graph(config: RunConfig, data: HeteroData) -> HeteroData:
             f"imbalance {config.imbalance!r} gives {len(counts)} counts but the graph has "
             f"{len(names)} classes ({', '.join(names)})"
         )
+    from .decision import parse_decision
+
+    decision = parse_decision(config.tune_decision)  # a named class must exist, before training
+    if decision.target_class is not None and decision.target_class not in names:
+        raise ConfigError(f"tune_decision {decision.text!r} names class "
+                          f"{decision.target_class!r}; classes are: {', '.join(names)}")
     try:  # per-class loss options (weights, alpha) must match the classes
         build_loss(config.loss, class_counts=[1] * len(names), class_names=names,
                    **config.loss_params)

@@ -82,6 +82,12 @@ USAGE_CASES = {
     "weights-wrong-length": (
         ["--loss", "weighted", "--loss-param", "weights=1,2"], ["weights", "expected 4", "got 2"]
     ),
+    "tune-decision-unknown-class": (
+        ["--tune-decision", "min-recall:nobody:0.8"], ["tune_decision", "'nobody'", "class_3"]
+    ),
+    "tune-decision-recall-unknown-class": (
+        ["--tune-decision", "recall:nobody:0.5"], ["tune_decision", "'nobody'", "class_0"]
+    ),
     "unknown-model": (["--model", "nope"], ["model", "'nope'", "rgcn"]),
     "unknown-dataset": (["--dataset", "nope"], ["dataset", "'nope'", "synthetic"]),
     "unknown-loss": (["--loss", "nope"], ["loss", "'nope'", "focal"]),
