@@ -180,12 +180,14 @@ def check_config_for_graph(config: RunConfig, data: HeteroData) -> HeteroData:
             f"imbalance {config.imbalance!r} gives {len(counts)} counts but the graph has "
             f"{len(names)} classes ({', '.join(names)})"
         )
+    from ..data.graph import is_multilabel
     from .decision import parse_decision
 
     decision = parse_decision(config.tune_decision)  # a named class must exist, before training
     if decision.target_class is not None and decision.target_class not in names:
-        raise ConfigError(f"tune_decision {decision.text!r} names class "
-                          f"{decision.target_class!r}; classes are: {', '.join(names)}")
+        kind, kinds = ("label", "labels") if is_multilabel(data) else ("class", "classes")
+        raise ConfigError(f"tune_decision names {kind} {decision.target_class!r}; {kinds} are: "
+                          f"{', '.join(names)} (tune_decision {decision.text!r})")
     try:  # per-class loss options (weights, alpha) must match the classes
         build_loss(config.loss, class_counts=[1] * len(names), class_names=names,
                    **config.loss_params)
