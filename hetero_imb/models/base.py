@@ -227,6 +227,11 @@ class ModelSpec:
         resamples_features: Whether the fit hook re-samples node-feature rows itself, so
             that samplers of that kind (``smote``, ... : ``rows == "features"``) are
             accepted; other models refuse them whatever ``samplers`` says.
+        static_graph: Why the model's graph input is fixed before training (``""``: its
+            forward reads the training graph's edges at every step). Such a model
+            refuses augmenters that redraw relations before each step
+            (``Augmenter.redraws_relations``, e.g. ``bat``): their edges would never
+            reach it.
     """
 
     builder: Callable[..., Any]
@@ -239,6 +244,7 @@ class ModelSpec:
     prepare_params: Callable[[dict[str, Any], Any], dict[str, Any]] = _as_given
     kind: str = "neural"
     resamples_features: bool = False
+    static_graph: str = ""
 
     def check_components(self, name: str, *, loss: str, sampler: str,
                          augmenter: str = "none") -> None:
@@ -256,6 +262,16 @@ class ModelSpec:
             takers = [n for n in MODELS.names() if MODELS.get(n).resamples_features]
             raise ValueError(f"model {name!r} cannot take sampler {sampler!r}: {refusal}; "
                              f"models that can: {', '.join(takers)}")
+        from ..balancing.augmenters import AUGMENTERS
+
+        redraws = augmenter in AUGMENTERS and AUGMENTERS.get(augmenter).redraws_relations
+        if redraws and self.static_graph:
+            takers = [n for n in MODELS.names() if MODELS.get(n).kind == "neural"
+                      and not MODELS.get(n).static_graph]
+            raise ValueError(
+                f"model {name!r} cannot take augmenter {augmenter!r}: it redraws edges before "
+                f"every step, and {self.static_graph}, so they would never reach it; models "
+                f"that can: {', '.join(takers)}")
 
 
 MODELS: Registry[ModelSpec] = Registry("model")

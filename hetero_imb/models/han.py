@@ -9,7 +9,13 @@ nodes without meta-path neighbours an embedding of their own.
 
 The encoder then runs PyG ``HANConv`` layers on the target type only; its input is
 the target's features (or a learnable table when it has none) mapped to ``hidden``
-by :class:`~.inputs.NodeInput`. Other node types are never embedded.
+by :class:`~.inputs.NodeInput`. Other node types are never embedded, with one
+exception: on a graph prepared by the ``bat`` augmenter
+(:mod:`hetero_imb.balancing.augmenters.bat`), the virtual class nodes are embedded too
+and their relation into the target type, ``(virtual_class, bat_from_class, target)``,
+is one more semantic beside the meta-paths. Its edges are read from the graph at every
+forward, so the links ``bat`` redraws before each step reach the model (a meta-path
+through the virtual type would be a clique per class, computed once, and see neither).
 
 Meta-path adjacency sizes on Freebase (3,492 movies; distinct pairs, no self pairs):
 movie-actor-movie 251,210 (mean 72 neighbours per movie, max 450), movie-director-
@@ -132,8 +138,16 @@ class HANEncoder(Encoder):
         self.max_metapath_neighbors = max_metapath_neighbors
         self.self_loops = bool(self_loops)
         self.seed = 0 if seed is None else seed
-        self.input = NodeInput(data, hidden, node_types=[self.target], seed=seed)
-        metadata = ([self.target], self.edge_types)
+        from ..balancing.augmenters.bat import VIRTUAL_TYPE, virtual_relations
+
+        # bat's virtual class nodes: one more semantic, read live (module docstring)
+        self.live_edge_types: list[EdgeType] = []
+        node_types = [self.target]
+        if VIRTUAL_TYPE in data.node_types:
+            node_types.append(VIRTUAL_TYPE)
+            self.live_edge_types.append(virtual_relations(self.target)[1])
+        self.input = NodeInput(data, hidden, node_types=node_types, seed=seed)
+        metadata = (node_types, self.edge_types + self.live_edge_types)
         self.convs = nn.ModuleList(
             HANConv(hidden, hidden, metadata, heads=heads, dropout=attn_dropout)
             for _ in range(num_layers)
@@ -181,12 +195,14 @@ class HANEncoder(Encoder):
                 "encoder.preprocess(data) first"
             )
         x_dict = self.input(data)
-        edge_index_dict = {e: data[e].edge_index for e in self.edge_types}
+        edge_index_dict = {e: data[e].edge_index for e in self.edge_types + self.live_edge_types}
         for conv in self.convs:
             x_dict = {
                 t: F.dropout(x, p=self.dropout, training=self.training) for t, x in x_dict.items()
             }
-            x_dict = conv(x_dict, edge_index_dict)
+            out = conv(x_dict, edge_index_dict)
+            # only the target type receives messages; other types keep their input
+            x_dict = {t: x if out.get(t) is None else out[t] for t, x in x_dict.items()}
         return x_dict[self.target]
 
 

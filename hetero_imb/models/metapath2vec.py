@@ -412,5 +412,6 @@ MODELS.register(
         params=METAPATH2VEC_PARAMS,
         summary=_SUMMARY,
         prepare_params=cache_under_data_root,
+        static_graph="its node embeddings are learned from random walks once, before training",
     ),
 )

@@ -179,4 +179,5 @@ def fit_mlp(data: HeteroData, context: FitContext) -> FitOutput:
 
 _SUMMARY = "MLP on target-node features only (structural features when featureless)"
 MODELS.register("mlp", ModelSpec(builder=build_mlp, params=COMMON_PARAMS, summary=_SUMMARY,
-                                 fit=fit_mlp, resamples_features=True))
+                                 fit=fit_mlp, resamples_features=True,
+                                 static_graph="it reads node features only"))

@@ -323,6 +323,7 @@ def build_sehgnn(
 _SUMMARY = "SeHGNN-style: meta-path aggregates precomputed once, transformer fusion, MLP"
 MODELS.register(
     "sehgnn",
-    ModelSpec(builder=build_sehgnn, params=SEHGNN_PARAMS, summary=_SUMMARY),
+    ModelSpec(builder=build_sehgnn, params=SEHGNN_PARAMS, summary=_SUMMARY,
+              static_graph="its meta-path aggregates are computed once, before training"),
     summary=_SUMMARY,
 )

@@ -98,6 +98,10 @@ class Augmenter:
             ``minibatch_reason`` says why (shown in errors, ``--help`` and docs).
         adds_nodes: Whether :meth:`augment` appends labelled target nodes
             (:meth:`synthetic_rows`).
+        redraws_relations: Whether :meth:`augment` redraws, before every step, edges of
+            relations the model must read then (``bat``); models whose graph input is
+            fixed before training (:attr:`~hetero_imb.models.ModelSpec.static_graph`)
+            refuse such an augmenter, which would change nothing for them.
     """
 
     name: ClassVar[str] = ""
@@ -105,6 +109,7 @@ class Augmenter:
     supports_minibatch: ClassVar[bool] = True
     minibatch_reason: ClassVar[str] = ""
     adds_nodes: ClassVar[bool] = False
+    redraws_relations: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
         self._given = dict(params)

@@ -25,11 +25,14 @@ Heterographs (the choice): the virtual nodes form a new node type ``virtual_clas
 (``C`` nodes) with two new relations, ``(target, "bat_to_class", "virtual_class")`` and
 ``(virtual_class, "bat_from_class", target)``. Relation-aware models (``rgcn``) give
 them their own weights, the homogeneous projection (``gcn``, ``gat``) merges them
-like any relation, and the dataset's own relations are untouched. The neighbourhood
-of ``bat1`` is :func:`~hetero_imb.balancing.topology.target_adjacency` (meta-paths and
-target-to-target relations). Models that read only meta-path neighbours or node
-features (``han``, ``metapath2vec``, ``mlp``) never see the virtual type: ``bat`` runs
-with them but changes nothing. As in the paper, the model is evaluated and scored on
+like any relation, ``han`` reads ``bat_from_class`` as one more semantic beside its
+meta-paths (:mod:`hetero_imb.models.han`), and the dataset's own relations are
+untouched. The neighbourhood of ``bat1`` is
+:func:`~hetero_imb.balancing.topology.target_adjacency` (meta-paths and target-to-target
+relations). Models whose graph input is fixed before training (``sehgnn``'s meta-path
+aggregates, ``metapath2vec``'s embeddings; ``mlp`` reads none) would never see the
+links redrawn at each step, so they refuse ``bat``
+(:attr:`~hetero_imb.models.ModelSpec.static_graph`). As in the paper, the model is evaluated and scored on
 the graph without virtual edges. In the paper the virtual nodes are also labelled
 training nodes; here only target nodes have a classification head, so they are not.
 
@@ -121,7 +124,8 @@ def link_probabilities(
 @register_augmenter(
     "bat",
     summary="BAT: link nodes at risk of misclassification to virtual class nodes, "
-    "redrawn every epoch (full-batch only)",
+    "redrawn every epoch (full-batch only; not with sehgnn, metapath2vec, mlp, whose "
+    "graph input is fixed before training)",
 )
 class BATAugmenter(Augmenter):
     """Balanced topological augmentation (see the module docstring)."""
@@ -136,6 +140,7 @@ class BATAugmenter(Augmenter):
         ),
     }
     supports_minibatch = False
+    redraws_relations = True
     minibatch_reason = (
         "its virtual-class edges are redrawn from full-graph predictions before every "
         "step, while mini-batch neighbour sampling is set up once on the plain graph"
