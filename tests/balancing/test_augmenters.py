@@ -197,13 +197,14 @@ def test_models_with_a_fixed_graph_input_refuse_bat(model):
         validate_names(config)
 
 
+@pytest.mark.parametrize("model", ["rgcn", "han"])
 @pytest.mark.parametrize("features", [True, False])
-def test_run_with_bat_saves_and_reloads(tmp_path, features):
+def test_run_with_bat_saves_and_reloads(tmp_path, features, model):
     from hetero_imb import load_run, save_run
     from hetero_imb.data.datasets.synthetic import make_synthetic
 
     graph = make_synthetic(seed=0, item_features=8 if features else None)
-    config = RunConfig(dataset="synthetic", model="rgcn", model_params={"hidden": 8},
+    config = RunConfig(dataset="synthetic", model=model, model_params={"hidden": 8},
                        augmenter="bat", augmenter_params={"mode": "bat0"}, epochs=3, patience=0)
     result = run(config, data=graph)
     save_run(result, tmp_path / "run")
