@@ -266,8 +266,9 @@ class ModelSpec:
 
         redraws = augmenter in AUGMENTERS and AUGMENTERS.get(augmenter).redraws_relations
         if redraws and self.static_graph:
-            takers = [n for n in MODELS.names() if MODELS.get(n).kind == "neural"
-                      and not MODELS.get(n).static_graph]
+            specs = {n: MODELS.get(n) for n in MODELS.names()}
+            takers = [n for n, s in specs.items() if not s.static_graph
+                      and (s.augmenters is None or augmenter in s.augmenters)]
             raise ValueError(
                 f"model {name!r} cannot take augmenter {augmenter!r}: it redraws edges before "
                 f"every step, and {self.static_graph}, so they would never reach it; models "

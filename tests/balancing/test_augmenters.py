@@ -266,4 +266,4 @@ def test_cli_flags_reach_the_config_and_help():
                                             "--augmenter-param", "warmup=-1"]))
     assert "augmenter (--augmenter NAME; parameters with --augmenter-param" in parser.format_help()
     text = " ".join(parser.format_help().split())
-    assert "(full-batch only; not with sehgnn, metapath2vec, mlp" in text
+    assert "(full-batch only; refused by models whose graph input is fixed before training)" in text

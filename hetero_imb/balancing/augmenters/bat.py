@@ -124,8 +124,8 @@ def link_probabilities(
 @register_augmenter(
     "bat",
     summary="BAT: link nodes at risk of misclassification to virtual class nodes, "
-    "redrawn every epoch (full-batch only; not with sehgnn, metapath2vec, mlp, whose "
-    "graph input is fixed before training)",
+    "redrawn every epoch (full-batch only; refused by models whose graph input is fixed "
+    "before training)",
 )
 class BATAugmenter(Augmenter):
     """Balanced topological augmentation (see the module docstring)."""
