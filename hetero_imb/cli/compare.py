@@ -24,6 +24,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,14 @@ def run_grid(
         if jobs == 1:
             _run_here(todo, threads, write, bar)
         else:
-            for (spec, folder), line, err in imap_unordered(_run_job, todo, jobs=jobs, threads=threads):
-                write(line if err is None else _record_failure(spec, folder, err))
-                bar.update()
+            # closing(): Ctrl-C may land here, between two results, as well as inside the
+            # generator; either way the generator is closed at once and stops the workers
+            # (otherwise it would stay suspended until exit, and the executor's exit hook
+            # would wait for the runs in flight)
+            with closing(imap_unordered(_run_job, todo, jobs=jobs, threads=threads)) as results:
+                for (spec, folder), line, err in results:
+                    write(line if err is None else _record_failure(spec, folder, err))
+                    bar.update()
     finally:
         bar.close()
     summarise(out, specs, plots=plots)

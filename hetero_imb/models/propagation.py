@@ -104,9 +104,21 @@ def _sym_normalise(w: sp.spmatrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(inv) @ w @ sp.diags(inv))
 
 
-def _path_matrix(data: HeteroData, edge_type: EdgeType, *, max_walks: int,
-                 max_neighbors: int, seed: int) -> sp.csr_matrix:
-    """The (un-normalised, symmetric) graph of one relation leaving the target type."""
+def path_matrix(data: HeteroData, edge_type: EdgeType, *, max_walks: int = DEFAULT_MAX_WALKS,
+                max_neighbors: int = 64, seed: int = 0, hubs: bool = True) -> sp.csr_matrix:
+    """The (un-normalised, symmetric) graph of one relation leaving the target type.
+
+    ``T -> T``: the relation symmetrised. ``T -> X``: ``A D_X^-1 A^T`` (``hubs``: each
+    shared ``X`` node counts ``1/deg``) or ``A A^T`` (shared ``X`` nodes counted), the
+    diagonal kept; above ``max_walks`` node pairs, 0/1 from the capped composition.
+
+    Example:
+        >>> from torch_geometric.data import HeteroData
+        >>> g = HeteroData(); g["m"].num_nodes, g["a"].num_nodes = 3, 2
+        >>> g["m", "by", "a"].edge_index = torch.tensor([[0, 1, 1, 2], [0, 0, 1, 1]])
+        >>> path_matrix(g, ("m", "by", "a"), hubs=False).toarray().tolist()
+        [[1.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 1.0]]
+    """
     a = _incidence(data, edge_type)
     n = a.shape[0]
     if edge_type[0] == edge_type[2]:
@@ -114,6 +126,8 @@ def _path_matrix(data: HeteroData, edge_type: EdgeType, *, max_walks: int,
     ei = torch.from_numpy(np.stack(a.nonzero()).astype(np.int64))
     sizes = [n, a.shape[1], n]
     if count_metapath_walks([ei, ei.flip(0)], sizes) <= max_walks:
+        if not hubs:
+            return sp.csr_matrix(a @ a.T)
         deg = np.asarray(a.sum(axis=0)).ravel()
         inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
         return sp.csr_matrix(a @ sp.diags(inv) @ a.T)
@@ -155,7 +169,7 @@ def target_operator(data: HeteroData, *, max_walks: int = DEFAULT_MAX_WALKS,
     for edge_type in data.edge_types:
         if edge_type[0] != target:
             continue
-        w = _path_matrix(data, edge_type, max_walks=max_walks, max_neighbors=max_neighbors,
+        w = path_matrix(data, edge_type, max_walks=max_walks, max_neighbors=max_neighbors,
                          seed=seed)
         names.append(target if edge_type[2] == target else edge_type[2])
         parts.append(_sym_normalise(w))

@@ -104,6 +104,11 @@ def imap_unordered(
     Raises:
         KeyboardInterrupt: after cancelling the pending jobs and stopping the workers.
 
+    A consumer that can be interrupted between two items should close the generator
+    (``with contextlib.closing(imap_unordered(...)) as results:``): closing it stops the
+    workers too, where a generator left suspended would make the interpreter's exit
+    wait for the jobs in flight.
+
     Example:
         >>> sorted(r for _, r, _ in imap_unordered(abs, [-2, 1], jobs=2, threads=1))
         [1, 2]

@@ -36,6 +36,34 @@ BOOM = textwrap.dedent('''
 ''')
 
 
+#: A cross-entropy loss whose first run goes ahead and whose others wait, before their
+#: first step, until a file ``release`` exists in the working folder: the grid is
+#: mid-way, deterministically, when the first run reports ``done``.
+HOLD = textwrap.dedent('''
+    import os
+    import time
+
+    import torch.nn.functional as F
+
+    from hetero_imb import BalancedLoss
+    from hetero_imb.balancing.losses import register_loss
+
+    @register_loss("hold-plugin")
+    class Hold(BalancedLoss):
+        """Cross-entropy; every run but the first waits for the file 'release'."""
+
+        def _forward(self, logits, target, embeddings, sample_weight):
+            if not getattr(self, "_cleared", False):
+                try:
+                    os.mkdir("first-run")  # atomic: exactly one run gets through
+                except FileExistsError:
+                    while not os.path.exists("release"):
+                        time.sleep(0.05)
+                self._cleared = True
+            return F.cross_entropy(logits, target)
+''')
+
+
 def _metrics(path):
     frame = pd.read_csv(path).drop(columns=TIMING)
     return frame.sort_values(list(frame.columns[:5])).reset_index(drop=True)
@@ -61,11 +89,16 @@ def test_default_threads_and_bad_jobs():
         list(imap_unordered(abs, [1], jobs=0))
 
 
-def _cli(tmp_path, *args, **kw):
+def _env(tmp_path):
     (tmp_path / "boom_plugin.py").write_text(BOOM)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    (tmp_path / "hold_plugin.py").write_text(HOLD)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+            "PYTHONUNBUFFERED": "1"}
+
+
+def _cli(tmp_path, *args, **kw):
     return subprocess.run([sys.executable, "-m", "hetero_imb.compare", *args], capture_output=True,
-                          text=True, env=env, cwd=tmp_path, **kw)
+                          text=True, env=_env(tmp_path), cwd=tmp_path, **kw)
 
 
 @pytest.mark.slow
@@ -87,15 +120,23 @@ def test_bad_jobs_exits_2(tmp_path):
     assert done.returncode == 2 and "--jobs must be an integer >= 1, got 0" in done.stderr
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_pool_and_the_grid_resumes(tmp_path):
+    """The runs after the first wait (``hold-plugin``) until ``release`` exists, so Ctrl-C
+    lands mid-grid whatever the machine's speed."""
     out = tmp_path / "grid"
-    args = ["--dataset", "synthetic", "--models", "mlp,gcn", "--losses", "ce", "--seeds", "0,1,2,3,4,5",
-            "--epochs", "3", "--no-plots", "--jobs", "2", "--threads", "1",
-            "--no-progress", "--out", str(out)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "hetero_imb.compare", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    args = ["--plugin", "hold_plugin", "--dataset", "synthetic", "--models", "mlp,gcn",
+            "--losses", "hold-plugin", "--seeds", "0,1,2,3,4,5", "--epochs", "3", "--no-plots",
+            "--jobs", "2", "--threads", "1", "--no-progress", "--out", str(out)]
+    # SIGINT back to its default in the child: a test session started in the background
+    # by a non-interactive shell ignores SIGINT, and the child would inherit that
+    proc = subprocess.Popen([sys.executable, "-m", "hetero_imb.compare", *args], env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            preexec_fn=_default_sigint)
     for line in proc.stdout:  # the first finished run, then Ctrl-C
         if line.startswith("done "):
             proc.send_signal(signal.SIGINT)
@@ -103,7 +144,8 @@ def test_ctrl_c_stops_the_pool_and_the_grid_resumes(tmp_path):
     assert proc.wait(timeout=600) == 130  # a hang guard only, never reached on a healthy run
     assert "interrupted" in proc.stderr.read()
     finished = list(out.glob("runs/*/results.json"))
-    assert 1 <= len(finished) < 12 and not (out / "summary.csv").exists()
+    assert len(finished) == 1 and not (out / "summary.csv").exists()
+    (tmp_path / "release").touch()
     done = _cli(tmp_path, *args)
     assert done.returncode == 0, done.stderr
     assert (pd.read_csv(out / "summary.csv")["status"] == "ok").sum() == 12

@@ -10,6 +10,7 @@ import hetero_imb as hi
 from hetero_imb.report.checkpoint import NotInductiveError
 
 N_USERS, N_DEVICES, N_NEW = 120, 12, 10
+MODELS = ["rgcn", "gcn", "mlp", "xgboost", "label-lr"]
 
 
 def _tables(n_new: int = 0):
@@ -41,16 +42,17 @@ def trained(tmp_path_factory):
     """One saved run per model on the string-id graph."""
     data = hi.stratified_split(_graph(), train=0.6, val=0.2, test=0.2, seed=0)
     runs = {}
-    for model in ("rgcn", "gcn", "mlp", "xgboost"):
+    params = {"xgboost": {"n_estimators": 20}, "label-lr": {}}
+    for model in MODELS:
         config = hi.RunConfig(dataset="custom", model=model, split="given", epochs=15, seed=0,
-                              model_params={"hidden": 16} if model != "xgboost" else {"n_estimators": 20})
+                              model_params=params.get(model, {"hidden": 16}))
         result = hi.run(config, data=data, progress=False)
         folder = hi.save_run(result, tmp_path_factory.mktemp(model) / "run")
         runs[model] = (result, folder)
     return data, runs
 
 
-@pytest.mark.parametrize("model", ["rgcn", "gcn", "mlp", "xgboost"])
+@pytest.mark.parametrize("model", MODELS)
 def test_loaded_model_reproduces_the_run(trained, model):
     data, runs = trained
     result, folder = runs[model]
@@ -68,7 +70,7 @@ def test_loaded_model_reproduces_the_run(trained, model):
     assert len(merged) == len(saved) and (merged["predicted"] == merged["predicted_now"]).all()
 
 
-@pytest.mark.parametrize("model", ["rgcn", "gcn", "mlp", "xgboost"])
+@pytest.mark.parametrize("model", MODELS)
 def test_ten_new_nodes_get_predictions_without_retraining(trained, model):
     _, runs = trained
     result, folder = runs[model]
@@ -84,6 +86,8 @@ def test_ten_new_nodes_get_predictions_without_retraining(trained, model):
         assert torch.allclose(old, result.proba, atol=1e-6)
     else:
         # graph models: users outside the new users' 2-hop neighbourhood keep their scores
+        # (label-lr: each user has one device, so an untouched device's users only ever
+        # meet each other along user-device-user, at one step or two)
         users, _, uses = _tables(N_NEW)
         touched = set(uses["dst"][N_USERS:])
         far = ~uses["dst"][:N_USERS].isin(touched).to_numpy()
