@@ -25,18 +25,21 @@ inverse regularisation ``C``, when left at ``none``, is chosen on the validation
 macro-F1 among :data:`C_VALUES` (validation labels are used for that choice only).
 ``--loss weighted`` gives class-balanced sample weights (its ``weights`` and ``beta``),
 ``ce`` none. A fit is a few sparse products and four small convex problems: under a
-second on Freebase and AMiner. The fitted model keeps the training labels by node id, so ``model.pt`` scores
-the graph it is given again, new target nodes with edges included.
+second on Freebase and AMiner. The fitted model keeps the training labels by node id
+and the relations it was fitted on (in order), so ``model.pt`` scores the graph it is
+given again, new target nodes with edges included.
 
 ``neighbours`` says what an unlabelled neighbour is. ``all`` (default): a zero in the
 means, so the share of labelled neighbours, and the degrees, are features too; where
 labels are missing more often for one class than for the others (the rare class under
 ``--imbalance-mode mask``, a real labelling bias) that share carries signal.
-``labelled``: means over labelled neighbours only, two steps only through labelled
-nodes, no degrees: the features say nothing of the unlabelled neighbours. On the
-Freebase step-10 mask the first reaches 66.3 % balanced accuracy and the second 63 %;
-with the natural labels 69.0 and 68.3 % (docs/balancing.md, "Sixth pass"): most of the
-first's lead at step 10 is that share.
+``labelled``: the class mix of the labelled nodes reached in one and two steps (two
+steps only through labelled nodes), no degrees: the features say nothing of the
+unlabelled neighbours, except where a meta-path graph is so large that it is sampled
+(``max_walks``): the sampled neighbours are drawn among all of them. On the Freebase
+step-10 mask the first reaches 66.3 % balanced accuracy and the second 63.2 %; with the
+natural labels 69.0 and 68.0 % (docs/balancing.md, "Sixth pass"): most of the first's
+lead at step 10 is that share.
 
 It needs many labels: with HeCo's 20 per class it is 12–19 points below ``lp`` on
 Freebase and AMiner (docs/benchmarks_hin.md); use ``lp`` there.
@@ -54,7 +57,15 @@ from sklearn.linear_model import LogisticRegression
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..data.graph import class_counts, class_names, labelled_mask, labels, split_mask, target_type
+from ..data.graph import (
+    class_counts,
+    class_names,
+    is_multilabel,
+    labelled_mask,
+    labels,
+    split_mask,
+    target_type,
+)
 from ..params import ParamSpec
 from .base import COMMON_PARAMS, MODELS, FitContext, FitOutput, ModelSpec, unused_params
 from .estimator import class_weight_sample_weights, no_sample_weights
@@ -73,10 +84,11 @@ LABEL_LR_PARAMS: dict[str, ParamSpec] = {
     "hops": ParamSpec("int", 2, "steps the training labels are aggregated along the meta-path "
                       "graphs (1 or 2; 2 adds every ordered pair of paths)", low=1, high=2),
     "C": ParamSpec("float", None, "inverse L2 strength of the logistic regression (none: chosen "
-                   "on validation among 0.01, 0.1, 1, 10)", low=0.0, low_open=True),
+                   f"on validation among {', '.join(f'{c:g}' for c in C_VALUES)})", low=0.0,
+                   low_open=True),
     "neighbours": ParamSpec("str", "all", "all: means over every neighbour (an unlabelled one "
-                            "counts as zero) plus degrees; labelled: means over labelled "
-                            "neighbours only, no degrees", choices=NEIGHBOURS),
+                            "counts as zero) plus degrees; labelled: the class mix of the "
+                            "labelled nodes reached, no degrees", choices=NEIGHBOURS),
     "node_features": ParamSpec("bool", True, "append the target's own features x where it has "
                                "them"),
     "max_walks": OPERATOR_PARAMS["max_walks"],
@@ -90,6 +102,12 @@ def _row_normalise(w: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(inv) @ w)
 
 
+def _mix(counts: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum 1 (all-zero rows stay zero)."""
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+
+
 def label_aggregates(paths: list[sp.csr_matrix], seeds: np.ndarray, hops: int = 2,
                      neighbours: str = "all") -> np.ndarray:
     """The feature matrix of the module docstring, ``[N, F]``.
@@ -98,48 +116,60 @@ def label_aggregates(paths: list[sp.csr_matrix], seeds: np.ndarray, hops: int = 
         paths: Each meta-path graph ``W_p`` ``[N, N]`` (symmetric; its diagonal is ignored).
         seeds: ``S``, the one-hot training labels ``[N, C]``, zero elsewhere.
         hops: 1 or 2.
-        neighbours: ``"all"``, or ``"labelled"``: each ``W_p`` keeps only its edges into
-            labelled nodes (so the means run over labelled neighbours, two steps only
-            through labelled nodes) and the degree columns are left out: nothing says how
-            many neighbours are unlabelled.
+        neighbours: ``"all"``: means over every neighbour, an unlabelled one counting
+            as zero, and the degree columns. ``"labelled"``: the class mix of the
+            labelled nodes reached, ``mix(W_p S)`` and ``mix(W_q L W_p S - diag(W_q L W_p) S)``
+            (``L`` keeps labelled intermediate nodes; ``mix`` scales rows to sum 1), no
+            degree columns: nothing says how many neighbours are unlabelled, and a node's
+            own labelled or unlabelled status changes none of its features.
 
     Returns:
         ``[R_p S]_p``, then for ``hops = 2`` ``[R_q R_p S - diag(R_q R_p) S]_{q, p}``,
-        then ``[log(1 + deg_p), log(1 + W_p S)]_p`` (``"labelled"``: ``[log(1 + W_p S)]_p``),
-        side by side.
+        then ``[log(1 + deg_p), log(1 + W_p S)]_p`` (``"labelled"``: the mixes above,
+        then ``[log(1 + W_p S)]_p``), side by side.
 
     Example:
         >>> w = sp.csr_matrix(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]], float))
         >>> s = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
         >>> label_aggregates([w], s, hops=2)[:, :4].tolist()  # R S, then R R S - diag(R R) S
         [[0.0, 0.5, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.5]]
+        >>> label_aggregates([w], s, hops=2, neighbours="labelled")[:, :4].tolist()
+        [[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]]
     """
     if hops not in (1, 2):
         raise ValueError(f"hops must be 1 or 2, got {hops!r}")
     if neighbours not in NEIGHBOURS:
         raise ValueError(f"neighbours must be one of {', '.join(NEIGHBOURS)}, got {neighbours!r}")
-    labelled = sp.diags((seeds.sum(axis=1) > 0).astype(np.float64))
-    ops = []
+    graphs = []
     for w in paths:
         w = sp.csr_matrix(w, dtype=np.float64)
         w.setdiag(0.0)
         w.eliminate_zeros()
-        if neighbours == "labelled":
-            w = sp.csr_matrix(w @ labelled)
-            w.eliminate_zeros()
-        ops.append((w, _row_normalise(w)))
-    one = [r @ seeds for _, r in ops]
-    blocks = list(one)
+        graphs.append(w)
+    if neighbours == "all":
+        steps = [_row_normalise(w) for w in graphs]
+        finish = _identity
+    else:
+        labelled = sp.diags((seeds.sum(axis=1) > 0).astype(np.float64))
+        steps = [sp.csr_matrix(w @ labelled) for w in graphs]  # walks into labelled nodes
+        finish = _mix
+    one = [m @ seeds for m in steps]
+    blocks = [finish(b) for b in one]
     if hops == 2:
-        for _, r_q in ops:
-            for (_, r_p), first in zip(ops, one, strict=True):
-                back = np.asarray(r_q.multiply(r_p.T).sum(axis=1)).ravel()  # diag(R_q R_p)
-                blocks.append(r_q @ first - back[:, None] * seeds)
-    for w, _ in ops:
+        for m_q in steps:
+            for m_p, first in zip(steps, one, strict=True):
+                back = np.asarray(m_q.multiply(m_p.T).sum(axis=1)).ravel()  # diag(M_q M_p)
+                blocks.append(finish(m_q @ first - back[:, None] * seeds))
+    for w in graphs:
         if neighbours == "all":
-            blocks.append(np.log1p(np.asarray((w > 0).sum(axis=1), dtype=np.float64)).reshape(-1, 1))
+            degree = np.asarray((w > 0).sum(axis=1), dtype=np.float64).reshape(-1, 1)
+            blocks.append(np.log1p(degree))
         blocks.append(np.log1p(w @ seeds))
     return np.hstack(blocks)
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 class LabelLogisticRegression:
@@ -164,12 +194,15 @@ class LabelLogisticRegression:
     """
 
     def __init__(self, *, seed: int = 0, hops: int = 2, C: float | None = None,
-                 neighbours: str = "all", node_features: bool = True, max_walks: int = OPERATOR_PARAMS["max_walks"].default,
+                 neighbours: str = "all", node_features: bool = True,
+                 max_walks: int = OPERATOR_PARAMS["max_walks"].default,
                  max_neighbors: int = OPERATOR_PARAMS["max_neighbors"].default):
         self.seed, self.hops, self.C, self.neighbours = seed, hops, C, neighbours
         self.node_features = node_features
         self.max_walks, self.max_neighbors = max_walks, max_neighbors
         self.labels: TrainingLabels | None = None
+        self.relations: list[tuple[str, str, str]] = []  # the paths, in the fitted order
+        self.x_layout: tuple[str, int] | None = None  # ("dense" | "sparse", width) at fit
         self.mean = self.std = None
         self.classifier: LogisticRegression | None = None
         self.fitted_proba: Tensor | None = None
@@ -180,13 +213,12 @@ class LabelLogisticRegression:
         (then the dense node features, when used)."""
         if self.labels is None:
             raise RuntimeError("LabelLogisticRegression: call fit(data) before features")
-        target = target_type(data)
+        missing = [et for et in self.relations if et not in data.edge_types]
+        if missing:
+            raise ValueError(f"model 'label-lr' was fitted on the relations {self.relations}; "
+                             f"the graph lacks {missing}")
         paths = [path_matrix(data, et, max_walks=self.max_walks, max_neighbors=self.max_neighbors,
-                             seed=self.seed, hubs=False)
-                 for et in data.edge_types if et[0] == target]
-        if not paths:
-            raise ValueError(f"model 'label-lr' needs relations from the target type {target!r}; "
-                             f"got edge types {data.edge_types}")
+                             seed=self.seed, hubs=False) for et in self.relations]
         onehot = self.labels.seeds(data).numpy().astype(np.float64)
         out = label_aggregates(paths, onehot, self.hops, self.neighbours)
         x = self._node_x(data)
@@ -195,12 +227,17 @@ class LabelLogisticRegression:
     def _node_x(self, data: HeteroData) -> np.ndarray | sp.csr_matrix | None:
         """The target's own features (scipy CSR when stored sparse), or ``None``."""
         x = data[target_type(data)].get("x") if self.node_features else None
+        layout = None if x is None else ("sparse" if is_sparse(x) else "dense", int(x.shape[1]))
+        if self.classifier is not None and layout != self.x_layout:
+            raise ValueError(f"model 'label-lr' was fitted on target features {self.x_layout} "
+                             f"(layout, width); the graph's are {layout}")
         if x is None:
             return None
         if is_sparse(x):
             coo = x.to_sparse_coo().coalesce()
             i = coo.indices().numpy()
-            return sp.csr_matrix((coo.values().double().numpy(), (i[0], i[1])), shape=tuple(x.shape))
+            values = coo.values().double().numpy()
+            return sp.csr_matrix((values, (i[0], i[1])), shape=tuple(x.shape))
         return x.double().numpy()
 
     def _design(self, data: HeteroData) -> np.ndarray | sp.csr_matrix:
@@ -209,11 +246,33 @@ class LabelLogisticRegression:
         x = self._node_x(data)
         return sp.hstack([sp.csr_matrix(dense), x]).tocsr() if sp.issparse(x) else dense
 
-    def fit(self, data: HeteroData, sample_weight: np.ndarray | None = None) -> LabelLogisticRegression:
+    def fit(self, data: HeteroData,
+            sample_weight: np.ndarray | None = None) -> LabelLogisticRegression:
         """Keep ``data``'s training labels, build the features, fit (``C`` chosen on
         validation when ``None``). ``sample_weight``: one per labelled training node, in
-        node order."""
+        node order.
+
+        Raises:
+            ValueError: multi-label data, no relation leaving the target type, or
+                training labels of fewer than two classes.
+        """
+        if is_multilabel(data):
+            raise ValueError("model 'label-lr' takes single-label graphs (class ids y [N]); "
+                             "the graph's labels are multi-label (multi-hot y [N, C])")
+        target = target_type(data)
+        self.relations = [et for et in data.edge_types if et[0] == target]
+        if not self.relations:
+            raise ValueError(f"model 'label-lr' needs relations from the target type {target!r}; "
+                             f"got edge types {data.edge_types}")
         self.labels = TrainingLabels.of(data)
+        present = sorted(set(self.labels.y.tolist()))
+        if len(present) < 2:
+            raise ValueError(f"model 'label-lr' needs training labels of at least two classes; "
+                             f"the graph's are all of class {present[0]}")
+        self.classifier = None
+        x = data[target].get("x") if self.node_features else None
+        self.x_layout = None if x is None else ("sparse" if is_sparse(x) else "dense",
+                                                int(x.shape[1]))
         dense = self.features(data)
         y = labels(data)
         train = (split_mask(data, "train") & labelled_mask(y)).numpy()
@@ -248,12 +307,13 @@ class LabelLogisticRegression:
     def description(self) -> str:
         """What the model saw and chose, for the run's summary."""
         c = self.chosen
+        if not c:
+            return "label-lr (not fitted)"
         labels_part = "training labels" if c["node_features"] else "training labels only"
         own = "node features + " if c["node_features"] else ""
         over = "" if self.neighbours == "all" else ", labelled neighbours only"
         return (f"{own}{labels_part}, aggregated over {self.hops} meta-path step(s){over} "
-                f"({c['features']} features); "
-                f"logistic regression, C {c['C']}")
+                f"({c['features']} features); logistic regression, C {c['C']}")
 
 
 def _fit_label_lr(data: HeteroData, context: FitContext) -> FitOutput:

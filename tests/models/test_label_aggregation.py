@@ -94,7 +94,8 @@ def test_labelled_neighbours_only_ignores_unlabelled_ones(neighbours, unchanged)
 
 @pytest.mark.parametrize("hops", [1, 2])
 def test_no_node_sees_its_own_label(hops):
-    """Relabelling one training node changes every feature but its own."""
+    """Relabelling one training node, or taking its label away, changes its neighbours'
+    features and none of its own (so training and test rows are features of one kind)."""
     data = hi.stratified_split(make_synthetic(num_items=150, seed=1), seed=0)
     target = "item"
     paths = [path_matrix(data, et, hubs=False) for et in data.edge_types if et[0] == target]
@@ -105,11 +106,12 @@ def test_no_node_sees_its_own_label(hops):
     for neighbours in ("all", "labelled"):
         before = label_aggregates(paths, onehot, hops, neighbours)
         for node in train[:10]:
-            changed = onehot.copy()
-            changed[node] = np.roll(changed[node], 1)
-            after = label_aggregates(paths, changed, hops, neighbours)
-            np.testing.assert_allclose(after[node], before[node], atol=1e-12)
-            assert not np.allclose(after, before)  # the relabelling reaches its neighbours
+            for change in (lambda row: np.roll(row, 1), np.zeros_like):
+                changed = onehot.copy()
+                changed[node] = change(changed[node])
+                after = label_aggregates(paths, changed, hops, neighbours)
+                np.testing.assert_allclose(after[node], before[node], atol=1e-12)
+                assert not np.allclose(after, before)  # the change reaches its neighbours
 
 
 def test_scaling_a_class_changes_nothing_after_standardisation():
@@ -196,9 +198,38 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys
     assert not out.exists()
 
 
-def test_a_graph_without_relations_from_the_target_is_refused():
+def test_graphs_it_cannot_fit_are_refused_in_one_line(multilabel_graph):
     g = _papers()
     for edge_type in [("paper", "by", "author"), ("paper", "at", "venue")]:
         del g[edge_type]
     with pytest.raises(ValueError, match="needs relations from the target type 'paper'"):
         LabelLogisticRegression().fit(g)
+    one_class = _papers()
+    one_class["paper"].train_mask = torch.tensor([True, False, False, False, True, True, True])
+    with pytest.raises(ValueError, match=r"^model 'label-lr' needs training labels of at least "
+                                         r"two classes; the graph's are all of class 0$"):
+        LabelLogisticRegression().fit(one_class)
+    with pytest.raises(ValueError, match=r"^model 'label-lr' takes single-label graphs"):
+        LabelLogisticRegression().fit(multilabel_graph)
+
+
+def test_a_fitted_model_reads_its_own_relations_whatever_the_graph_s_order():
+    g = _papers()
+    model = LabelLogisticRegression(C=1.0).fit(g)
+    reordered = HeteroData(target_node_type="paper", class_names=["a", "b"])
+    for key in ("num_nodes", "y", "train_mask", "val_mask", "test_mask"):
+        reordered["paper"][key] = g["paper"][key]
+    reordered["author"].num_nodes, reordered["venue"].num_nodes = 3, 2
+    for edge_type in [("paper", "at", "venue"), ("author", "wrote", "paper"),
+                      ("paper", "by", "author")]:  # another insertion order
+        reordered[edge_type].edge_index = g[edge_type].edge_index
+    assert reordered.edge_types != g.edge_types
+    assert torch.equal(model.predict_graph(reordered), model.predict_graph(g))
+    del reordered["paper", "at", "venue"]
+    with pytest.raises(ValueError, match=r"^model 'label-lr' was fitted on the relations .*"
+                                         r"the graph lacks \[\('paper', 'at', 'venue'\)\]$"):
+        model.predict_graph(reordered)
+    g["paper"].x = torch.ones(7, 3)
+    with pytest.raises(ValueError, match=r"fitted on target features None \(layout, width\); "
+                                         r"the graph's are \('dense', 3\)$"):
+        model.predict_graph(g)
