@@ -15,6 +15,8 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
@@ -89,6 +91,21 @@ EMBEDDING_INIT_STD = 0.01
 def is_sparse(x: Tensor) -> bool:
     """Whether ``x`` is a torch sparse (COO or CSR) tensor."""
     return x.layout in (torch.sparse_coo, torch.sparse_csr)
+
+
+def scipy_features(x: Tensor) -> sp.csr_matrix | np.ndarray:
+    """Node features for scipy / scikit-learn: a CSR matrix when ``x`` is sparse, else a
+    dense array (float32 either way).
+
+    Example:
+        >>> scipy_features(torch.eye(2).to_sparse()).toarray().tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    if is_sparse(x):
+        coo = x.to_sparse_coo().coalesce().cpu()
+        idx, val = coo.indices().numpy(), coo.values().float().numpy()
+        return sp.csr_matrix((val, (idx[0], idx[1])), shape=tuple(coo.shape))
+    return x.detach().float().cpu().numpy()
 
 
 class NodeInput(nn.Module):

@@ -69,7 +69,7 @@ from ..data.graph import (
 from ..params import ParamSpec
 from .base import COMMON_PARAMS, MODELS, FitContext, FitOutput, ModelSpec, unused_params
 from .estimator import class_weight_sample_weights, no_sample_weights
-from .inputs import is_sparse
+from .inputs import is_sparse, scipy_features
 from .label_propagation import OPERATOR_PARAMS
 from .propagation import TrainingLabels, path_matrix, validation_macro_f1
 
@@ -211,6 +211,11 @@ class LabelLogisticRegression:
     def features(self, data: HeteroData) -> np.ndarray:
         """The unscaled label aggregates of ``data``'s target nodes, from the kept labels
         (then the dense node features, when used)."""
+        return self._columns(data)[0]
+
+    def _columns(self, data: HeteroData) -> tuple[np.ndarray, sp.csr_matrix | None]:
+        """``(dense, sparse)``: the unscaled label aggregates followed by dense node
+        features, and the sparse node features (``None`` unless stored sparse)."""
         if self.labels is None:
             raise RuntimeError("LabelLogisticRegression: call fit(data) before features")
         missing = [et for et in self.relations if et not in data.edge_types]
@@ -222,29 +227,28 @@ class LabelLogisticRegression:
         onehot = self.labels.seeds(data).numpy().astype(np.float64)
         out = label_aggregates(paths, onehot, self.hops, self.neighbours)
         x = self._node_x(data)
-        return np.hstack([out, x]) if x is not None and not sp.issparse(x) else out
+        if x is None:
+            return out, None
+        return (out, x) if sp.issparse(x) else (np.hstack([out, x]), None)
+
+    def _x_layout(self, data: HeteroData) -> tuple[str, int] | None:
+        """``("dense" | "sparse", width)`` of the target features the model reads, or ``None``."""
+        x = data[target_type(data)].get("x") if self.node_features else None
+        return None if x is None else ("sparse" if is_sparse(x) else "dense", int(x.shape[1]))
 
     def _node_x(self, data: HeteroData) -> np.ndarray | sp.csr_matrix | None:
         """The target's own features (scipy CSR when stored sparse), or ``None``."""
-        x = data[target_type(data)].get("x") if self.node_features else None
-        layout = None if x is None else ("sparse" if is_sparse(x) else "dense", int(x.shape[1]))
-        if self.classifier is not None and layout != self.x_layout:
+        layout = self._x_layout(data)
+        if layout != self.x_layout:
             raise ValueError(f"model 'label-lr' was fitted on target features {self.x_layout} "
                              f"(layout, width); the graph's are {layout}")
-        if x is None:
-            return None
-        if is_sparse(x):
-            coo = x.to_sparse_coo().coalesce()
-            i = coo.indices().numpy()
-            values = coo.values().double().numpy()
-            return sp.csr_matrix((values, (i[0], i[1])), shape=tuple(x.shape))
-        return x.double().numpy()
+        return None if layout is None else scipy_features(data[target_type(data)].x)
 
-    def _design(self, data: HeteroData) -> np.ndarray | sp.csr_matrix:
+    def _design(self, dense: np.ndarray,
+                sparse: sp.csr_matrix | None) -> np.ndarray | sp.csr_matrix:
         """The scaled design matrix: standardised dense columns, then sparse features."""
-        dense = (self.features(data) - self.mean) / self.std
-        x = self._node_x(data)
-        return sp.hstack([sp.csr_matrix(dense), x]).tocsr() if sp.issparse(x) else dense
+        scaled = (dense - self.mean) / self.std
+        return scaled if sparse is None else sp.hstack([sp.csr_matrix(scaled), sparse]).tocsr()
 
     def fit(self, data: HeteroData,
             sample_weight: np.ndarray | None = None) -> LabelLogisticRegression:
@@ -269,16 +273,13 @@ class LabelLogisticRegression:
         if len(present) < 2:
             raise ValueError(f"model 'label-lr' needs training labels of at least two classes; "
                              f"the graph's are all of class {present[0]}")
-        self.classifier = None
-        x = data[target].get("x") if self.node_features else None
-        self.x_layout = None if x is None else ("sparse" if is_sparse(x) else "dense",
-                                                int(x.shape[1]))
-        dense = self.features(data)
+        self.x_layout = self._x_layout(data)
+        dense, sparse = self._columns(data)
         y = labels(data)
         train = (split_mask(data, "train") & labelled_mask(y)).numpy()
         self.mean, self.std = dense[train].mean(axis=0), dense[train].std(axis=0)
         self.std[self.std == 0] = 1.0
-        x = self._design(data)
+        x = self._design(dense, sparse)
         best = None
         for c in C_VALUES if self.C is None else (self.C,):
             clf = LogisticRegression(C=c, max_iter=2000, random_state=self.seed)
@@ -288,7 +289,7 @@ class LabelLogisticRegression:
             if best is None or score > best[0]:  # first best wins: deterministic
                 best = (score, c, clf, proba)
         self.chosen = {"C": best[1], "val_macro_f1": best[0], "features": int(x.shape[1]),
-                       "node_features": self._node_x(data) is not None}
+                       "node_features": self.x_layout is not None}
         self.classifier, self.fitted_proba = best[2], best[3]
         return self
 
@@ -302,7 +303,7 @@ class LabelLogisticRegression:
         labels, those whose ids ``data`` has, aggregated over ``data``'s meta-paths)."""
         if self.classifier is None:
             raise RuntimeError("LabelLogisticRegression: call fit(data) before predict_graph")
-        return self._proba(self.classifier, self._design(data))
+        return self._proba(self.classifier, self._design(*self._columns(data)))
 
     def description(self) -> str:
         """What the model saw and chose, for the run's summary."""

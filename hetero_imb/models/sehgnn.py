@@ -46,7 +46,7 @@ from torch_geometric.data import HeteroData
 from ..data.graph import EdgeType, num_classes, select_rows, target_type
 from ..params import ParamSpec
 from .base import COMMON_PARAMS, MODELS, Encoder, ModelSpec, with_defaults
-from .inputs import NodeInput, check_settings, graph_metapaths, is_sparse
+from .inputs import NodeInput, check_settings, graph_metapaths, is_sparse, scipy_features
 
 SEHGNN_PARAMS: dict[str, ParamSpec] = {
     **with_defaults(COMMON_PARAMS, lr=0.005),
@@ -123,14 +123,6 @@ def propagated_labels(operator: sp.spmatrix, train_labels: Tensor, n_classes: in
     onehot[rows, y[rows]] = 1.0
     without_self = sp.csr_matrix(operator) - sp.diags(operator.diagonal())
     return torch.from_numpy(np.asarray(without_self @ onehot, dtype=np.float32))
-
-
-def _scipy_features(x: Tensor) -> sp.spmatrix | np.ndarray:
-    if is_sparse(x):
-        coo = x.to_sparse_coo().coalesce().cpu()
-        idx, val = coo.indices().numpy(), coo.values().float().numpy()
-        return sp.csr_matrix((val, (idx[0], idx[1])), shape=tuple(coo.shape))
-    return x.detach().float().cpu().numpy()
 
 
 def _rows(data: HeteroData, target: str, i: int) -> Tensor:
@@ -262,7 +254,7 @@ class SeHGNNEncoder(Encoder):
             if not path:
                 continue  # the target's own input is read in forward
             if has_x:
-                value = _scipy_features(data[end].x)
+                value = scipy_features(data[end].x)
                 for edge_type in reversed(path):
                     value = adj(edge_type) @ value
             else:  # the operator stays factored: A_1 here, A_2..A_k in the chain
