@@ -44,7 +44,10 @@ def component_table() -> str:
             for param, spec in registry.params(name).items():
                 choices = "\\|".join(spec.choices) if spec.choices else ""
                 range_ = " ".join(filter(None, [spec.bounds(), choices]))
-                range_ += " or none" if spec.accepts_none else ""
+                if not range_ and spec.kind == "bool":
+                    range_ = "true\\|false"
+                if spec.accepts_none:  # "true|false or none", "any or none", ">= 0 or none"
+                    range_ = (range_ or "any") + " or none"
                 default = format_value(spec.default)
                 params.append(
                     f"| {registry.kind} `{name}` | `{param}` | {spec.kind} | {range_} "

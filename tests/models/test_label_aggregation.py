@@ -2,6 +2,8 @@
 ever seeing its own label, its effect on seeded graphs, the command line, and refusals."""
 
 import json
+import pickle
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +13,12 @@ from torch_geometric.data import HeteroData
 import hetero_imb as hi
 from hetero_imb.cli.train import main
 from hetero_imb.data.datasets.synthetic import make_synthetic
-from hetero_imb.models.label_aggregation import LabelLogisticRegression, label_aggregates
+from hetero_imb.models.label_aggregation import (
+    LabelLogisticRegression,
+    fill_unlabelled,
+    label_aggregates,
+    label_folds,
+)
 from hetero_imb.models.propagation import path_matrix
 
 
@@ -184,6 +191,9 @@ def test_cli_runs_and_reports_what_it_saw(tmp_path):
     (["--model-param", "hops=3"], "model 'label-lr': hops must be an integer >= 1 and <= 2, got 3"),
     (["--model-param", "C=0"], "model 'label-lr': C must be a float > 0"),
     (["--model-param", "neighbours=some"], "model 'label-lr': neighbours must be one of"),
+    (["--model-param", "rounds=3"], "model 'label-lr': rounds must be an integer >= 1 and <= 2, got 3"),
+    (["--model-param", "folds=1"], "model 'label-lr': folds must be an integer >= 2, got 1"),
+    (["--model-param", "cross_fit=maybe"], "model 'label-lr': cross_fit must be"),
     (["--loss", "focal"], "model 'label-lr' supports loss 'ce' or 'weighted', got 'focal'"),
     (["--sampler", "oversample-random"], "model 'label-lr' supports sampler 'none'"),
     (["--augmenter", "graphens"], "model 'label-lr' supports augmenter 'none'"),
@@ -233,3 +243,173 @@ def test_a_fitted_model_reads_its_own_relations_whatever_the_graph_s_order():
     with pytest.raises(ValueError, match=r"fitted on target features None \(layout, width\); "
                                          r"the graph's are \('dense', 3\)$"):
         model.predict_graph(g)
+
+
+def test_label_folds_deal_every_class_evenly_and_reproducibly():
+    y = np.array([0] * 10 + [1] * 7 + [2])
+    fold = label_folds(y, 5, seed=3)
+    for c in (0, 1):
+        counts = np.bincount(fold[y == c], minlength=5)
+        assert counts.max() - counts.min() <= 1  # 2 each of class 0; 1-2 of class 1
+    np.testing.assert_array_equal(fold, label_folds(y, 5, seed=3))
+    assert not np.array_equal(fold, label_folds(y, 5, seed=4))
+
+
+def test_second_round_aggregates_the_first_round_s_predictions_by_hand():
+    """Round 2 fills every node without a training label with round 1's probabilities:
+    test paper 2's authors' papers are 0 (a), 1 (validation: round 1's P[1]) and 3 (b)."""
+    g = _papers()
+    model = LabelLogisticRegression(hops=1, C=1.0, rounds=2, cross_fit=False).fit(g)
+    first = LabelLogisticRegression(hops=1, C=1.0).fit(g).fitted_proba.numpy().astype(np.float64)
+    paths = [path_matrix(g, et, hubs=False) for et in model.relations]
+    seeds = model.labels.seeds(g).numpy().astype(np.float64)
+    filled = fill_unlabelled(seeds, first)
+    np.testing.assert_allclose(filled[1], first[1])
+    np.testing.assert_allclose(filled[[0, 3]], [[1.0, 0.0], [0.0, 1.0]])
+    second = label_aggregates(paths, filled, hops=1)
+    np.testing.assert_allclose(second[2, 0:2], ([1.0, 0.0] + first[1] + [0.0, 1.0]) / 3, atol=1e-6)
+    expected = model.stages[1].proba(second, None)
+    np.testing.assert_allclose(model.predict_graph(g).numpy(), expected, atol=1e-6)
+    assert model.chosen["folds"] == 0 and "not cross-fitted" in model.description()
+
+
+def _class_weights(y: np.ndarray) -> np.ndarray:
+    return (len(y) / (np.bincount(y).size * np.bincount(y)))[y]
+
+
+@pytest.mark.parametrize("neighbours", ["all", "labelled"])
+def test_cross_fitted_rows_read_predictions_made_without_their_fold(neighbours):
+    """A training row of fold k gets exactly the round-2 aggregates of a graph where fold k
+    has no training labels, filled by a (class-weighted) round 1 fitted on that graph: no
+    row's features carry its own label back through a neighbour's prediction. And fit
+    trains round 2 on those rows (its standardisation is theirs)."""
+    data = hi.stratified_split(make_synthetic(num_items=150, seed=1), seed=0)
+    target, folds = "item", 3
+    y = data[target].y.numpy()
+    train = data[target].train_mask.numpy()
+    weight = _class_weights(y[train])
+    model = LabelLogisticRegression(C=1.0, rounds=2, cross_fit=True, folds=folds,
+                                    neighbours=neighbours, node_features=False).fit(data, weight)
+    paths = [path_matrix(data, et, hubs=False) for et in model.relations]
+    seeds = model.labels.seeds(data).numpy().astype(np.float64)
+    rows = np.flatnonzero(train)
+    fold = label_folds(y[rows], folds, seed=0)
+    crossed = model._cross_fitted(paths, seeds, data, y, train, fold, weight, 1.0)
+    for k in range(folds):
+        held = rows[fold == k]
+        without = data.clone()
+        mask = without[target].train_mask.clone()
+        mask[torch.as_tensor(held)] = False
+        without[target].train_mask = mask
+        first = LabelLogisticRegression(C=1.0, neighbours=neighbours, node_features=False)
+        first.fit(without, weight[fold != k])
+        fold_seeds = seeds.copy()
+        fold_seeds[held] = 0.0
+        filled = fill_unlabelled(fold_seeds, first.fitted_proba.numpy().astype(np.float64))
+        expected = label_aggregates(paths, filled, 2, neighbours)
+        np.testing.assert_allclose(crossed[held], expected[held], atol=1e-5)
+    # round 2 was standardised on (hence fitted on) the cross-fitted training rows
+    np.testing.assert_allclose(model.stages[1].mean, crossed[train].mean(axis=0), atol=1e-9)
+    full = label_aggregates(paths, fill_unlabelled(seeds, model.stages[0].proba(
+        model.features(data), None)), 2, neighbours)
+    assert not np.allclose(model.stages[1].mean, full[train].mean(axis=0), atol=1e-3)
+    assert model.chosen["folds"] == folds and "cross-fitted over 3 folds" in model.description()
+
+
+def test_a_cross_fitted_row_does_not_move_with_its_own_label():
+    """Folds held fixed, relabelling one training node changes other training rows'
+    cross-fitted features and none of its own."""
+    data = hi.stratified_split(make_synthetic(num_items=150, seed=1), seed=0)
+    model = LabelLogisticRegression(C=1.0, rounds=2, cross_fit=True, node_features=False)
+    model.fit(data)
+    y = data["item"].y.numpy()
+    train = data["item"].train_mask.numpy()
+    paths = [path_matrix(data, et, hubs=False) for et in model.relations]
+    seeds = model.labels.seeds(data).numpy().astype(np.float64)
+    fold = label_folds(y[train], 5, seed=0)
+    before = model._cross_fitted(paths, seeds, data, y, train, fold, None, 1.0)
+    for node in np.flatnonzero(train)[:5]:
+        y2, seeds2 = y.copy(), seeds.copy()
+        y2[node] = (y[node] + 1) % 4
+        seeds2[node] = np.roll(seeds[node], 1)
+        after = model._cross_fitted(paths, seeds2, data, y2, train, fold, None, 1.0)
+        np.testing.assert_allclose(after[node], before[node], atol=1e-9)
+        assert not np.allclose(after[train], before[train])
+
+
+@pytest.mark.parametrize("graph_seed, better", [(0, True), (1, False)])
+def test_cross_fit_none_keeps_the_better_on_validation(graph_seed, better):
+    """Two graphs, one where each choice wins on validation (measured: macro-F1 0.81
+    against 0.78 cross-fitted first, 0.85 against 0.88 the other way)."""
+    data = make_synthetic(num_items=300, seed=graph_seed, homophily=0.6)
+    data = hi.stratified_split(data, train=0.3, val=0.25, test=0.45, seed=0)
+    fits = {cross: LabelLogisticRegression(rounds=2, cross_fit=cross).fit(data)
+            for cross in (True, False, None)}
+    scores = {cross: fits[cross].chosen["val_macro_f1"] for cross in (True, False)}
+    assert max(scores, key=scores.get) is better
+    assert fits[None].chosen["val_macro_f1"] == scores[better]
+    assert (fits[None].chosen["folds"] > 0) is better
+    assert torch.equal(fits[None].predict_graph(data), fits[better].predict_graph(data))
+
+
+def test_second_round_lifts_a_graph_with_few_labels():
+    """5 % training labels: most neighbours are unlabelled, round 1's features are thin,
+    and round 2 reads round 1's predictions of them."""
+    scores = {}
+    for rounds in (1, 2):
+        runs = []
+        for seed in (0, 1):
+            data = make_synthetic(num_items=600, item_features=8, seed=seed, homophily=0.8)
+            data = hi.stratified_split(data, train=0.05, val=0.2, test=0.75, seed=0)
+            config = hi.RunConfig(dataset="custom", split="given", seed=0, model="label-lr",
+                                  loss="weighted", model_params={
+                                      "rounds": rounds, "neighbours": "labelled",
+                                      "node_features": False})
+            runs.append(hi.run(config, data=data, progress=False).metrics["test"]["macro_f1"])
+        scores[rounds] = float(np.mean(runs))
+    # measured: macro-F1 0.59 -> 0.87 (mean of the two graphs)
+    assert scores[2] > scores[1] + 0.1, scores
+
+
+def test_cross_fitting_needs_two_classes_outside_every_fold():
+    """Papers 0, 4, 5, 6 are of class a and paper 3 of class b: with 2 folds, the fold that
+    holds paper 3 leaves class a alone. Asked for, that is refused in one line; left at
+    none, round 2 is not cross-fitted and says why."""
+    g = _papers()
+    with pytest.raises(ValueError, match=r"^model 'label-lr' cross_fit=true needs training "
+                                         r"labels of at least two classes outside each of its "
+                                         r"2 folds; outside fold \d all are of class 0$"):
+        LabelLogisticRegression(C=1.0, rounds=2, cross_fit=True, folds=2).fit(g)
+    model = LabelLogisticRegression(C=1.0, rounds=2, folds=2).fit(g)
+    assert model.chosen["folds"] == 0
+    assert "not cross-fitted: cross-fitting impossible, outside fold" in model.description()
+
+
+@pytest.mark.parametrize("settings, needle", [
+    ({"rounds": True}, "rounds must be 1 or 2, got True"),
+    ({"rounds": 3}, "rounds must be 1 or 2, got 3"),
+    ({"folds": 2.5}, "folds must be an integer >= 2, got 2.5"),
+    ({"folds": "3"}, "folds must be an integer >= 2, got '3'"),
+    ({"cross_fit": "no"}, "cross_fit must be true, false or none, got 'no'"),
+])
+def test_python_settings_are_checked_in_one_line(settings, needle):
+    with pytest.raises(ValueError, match="^model 'label-lr': " + re.escape(needle) + "$"):
+        LabelLogisticRegression(**settings)
+    with pytest.raises(ValueError, match=r"^label_folds: folds must be an integer >= 1, got 0$"):
+        label_folds(np.array([0, 1]), 0, seed=0)
+
+
+def test_a_model_pickled_before_rounds_existed_still_scores():
+    """The one-round model of the previous release kept mean, std and classifier on
+    itself; unpickling moves them into its first stage."""
+    g = _papers()
+    model = LabelLogisticRegression(C=1.0).fit(g)
+    state = dict(model.__dict__)
+    stage = state.pop("stages")[0]
+    for key in ("rounds", "cross_fit", "folds"):
+        del state[key]
+    state.update(mean=stage.mean, std=stage.std, classifier=stage.classifier)
+    old = LabelLogisticRegression.__new__(LabelLogisticRegression)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert torch.equal(old.predict_graph(g), model.predict_graph(g))
+    assert old.rounds == 1 and "round 2" not in old.description()

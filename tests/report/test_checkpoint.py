@@ -10,7 +10,7 @@ import hetero_imb as hi
 from hetero_imb.report.checkpoint import NotInductiveError
 
 N_USERS, N_DEVICES, N_NEW = 120, 12, 10
-MODELS = ["rgcn", "gcn", "mlp", "xgboost", "label-lr"]
+MODELS = ["rgcn", "gcn", "mlp", "xgboost", "label-lr", "label-lr[rounds=2]"]
 
 
 def _tables(n_new: int = 0):
@@ -42,10 +42,10 @@ def trained(tmp_path_factory):
     """One saved run per model on the string-id graph."""
     data = hi.stratified_split(_graph(), train=0.6, val=0.2, test=0.2, seed=0)
     runs = {}
-    params = {"xgboost": {"n_estimators": 20}, "label-lr": {}}
+    params = {"xgboost": {"n_estimators": 20}, "label-lr": {}, "label-lr[rounds=2]": {"rounds": 2}}
     for model in MODELS:
-        config = hi.RunConfig(dataset="custom", model=model, split="given", epochs=15, seed=0,
-                              model_params=params.get(model, {"hidden": 16}))
+        config = hi.RunConfig(dataset="custom", model=model.split("[")[0], split="given",
+                              epochs=15, seed=0, model_params=params.get(model, {"hidden": 16}))
         result = hi.run(config, data=data, progress=False)
         folder = hi.save_run(result, tmp_path_factory.mktemp(model) / "run")
         runs[model] = (result, folder)
@@ -87,7 +87,8 @@ def test_ten_new_nodes_get_predictions_without_retraining(trained, model):
     else:
         # graph models: users outside the new users' 2-hop neighbourhood keep their scores
         # (label-lr: each user has one device, so an untouched device's users only ever
-        # meet each other along user-device-user, at one step or two)
+        # meet each other along user-device-user, at one step or two, and in round 2
+        # read predictions of those same users)
         users, _, uses = _tables(N_NEW)
         touched = set(uses["dst"][N_USERS:])
         far = ~uses["dst"][:N_USERS].isin(touched).to_numpy()
