@@ -49,9 +49,9 @@ them. Built naively, a training node's features would carry its own label back t
 its neighbours' predictions. ``cross_fit`` deals the training labels into ``folds``
 folds (class by class) and gives the rows of fold ``k`` the aggregates filled by a first
 fit refitted without fold ``k``'s labels, so that no row reads its own label; the price
-is label density (a fold's rows see ``1 - 1/folds`` of the labels), which on graphs with
-very few labels costs more than the leak, so ``cross_fit`` left at ``none`` fits both and
-keeps the better on validation (only the plain one where some fold's complement holds a
+falls on the rarest classes (a class with two or three training labels loses a third to
+a half of them in its fold's refit, and its recall collapses on such graphs), so
+``cross_fit`` left at ``none`` fits both and keeps the better on validation (only the plain one where some fold's complement holds a
 single class). It lifts the few-label cases most (HeCo's splits: +0.5 to +9.9 points of
 macro-F1) and brings ``neighbours=labelled`` level with ``all`` on the Freebase step-10
 mask (66.6 % from 63.2 %, against 66.7 %; docs/balancing.md, "Seventh pass").
@@ -62,6 +62,7 @@ Freebase and AMiner, 6–10 with ``rounds = 2`` (docs/benchmarks_hin.md); use ``
 
 from __future__ import annotations
 
+import numbers
 import time
 from typing import Any
 
@@ -81,7 +82,7 @@ from ..data.graph import (
     split_mask,
     target_type,
 )
-from ..params import ParamSpec
+from ..params import ParamSpec, validate_params
 from .base import COMMON_PARAMS, MODELS, FitContext, FitOutput, ModelSpec, unused_params
 from .estimator import class_weight_sample_weights, no_sample_weights
 from .inputs import is_sparse, scipy_features
@@ -216,7 +217,7 @@ def label_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
         >>> label_folds(np.array([0, 0, 0, 0, 1, 1]), 2, seed=0).tolist().count(0)
         3
     """
-    if not _is_int(folds) or folds < 1:
+    if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 1:
         raise ValueError(f"label_folds: folds must be an integer >= 1, got {folds!r}")
     out = np.empty(len(y), dtype=np.int64)
     rng = np.random.default_rng(seed)
@@ -244,10 +245,6 @@ def fold_problem(y: np.ndarray, fold: np.ndarray) -> str:
             what = f"all are of class {int(classes[0])}" if classes.size else "none are left"
             return f"outside fold {int(k)} {what}"
     return ""
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 class _Stage:
@@ -318,17 +315,15 @@ class LabelLogisticRegression:
                  cross_fit: bool | None = None, folds: int = 5,
                  max_walks: int = OPERATOR_PARAMS["max_walks"].default,
                  max_neighbors: int = OPERATOR_PARAMS["max_neighbors"].default):
-        if not _is_int(rounds) or rounds not in (1, 2):
-            raise ValueError(f"model 'label-lr': rounds must be 1 or 2, got {rounds!r}")
-        if not (cross_fit is None or isinstance(cross_fit, bool)):
-            raise ValueError(f"model 'label-lr': cross_fit must be true, false or none, "
-                             f"got {cross_fit!r}")
-        if not _is_int(folds) or folds < 2:
-            raise ValueError(f"model 'label-lr': folds must be an integer >= 2, got {folds!r}")
-        self.seed, self.hops, self.C, self.neighbours = seed, hops, C, neighbours
-        self.node_features, self.rounds = node_features, rounds
-        self.cross_fit, self.folds = cross_fit, folds
-        self.max_walks, self.max_neighbors = max_walks, max_neighbors
+        given = {"hops": hops, "C": C, "neighbours": neighbours, "node_features": node_features,
+                 "rounds": rounds, "cross_fit": cross_fit, "folds": folds,
+                 "max_walks": max_walks, "max_neighbors": max_neighbors}
+        options = validate_params(given, LABEL_LR_PARAMS, owner="model 'label-lr'")
+        self.seed = seed
+        self.hops, self.C, self.neighbours = options["hops"], options["C"], options["neighbours"]
+        self.node_features, self.rounds = options["node_features"], options["rounds"]
+        self.cross_fit, self.folds = options["cross_fit"], options["folds"]
+        self.max_walks, self.max_neighbors = options["max_walks"], options["max_neighbors"]
         self.labels: TrainingLabels | None = None
         self.relations: list[tuple[str, str, str]] = []  # the paths, in the fitted order
         self.x_layout: tuple[str, int] | None = None  # ("dense" | "sparse", width) at fit
@@ -406,8 +401,9 @@ class LabelLogisticRegression:
                              f"the graph's are all of class {present[0]}")
         self.x_layout = self._x_layout(data)
         paths, seeds = self._paths(data), self._seeds(data)
-        y = labels(data).numpy()
-        train = (split_mask(data, "train") & labelled_mask(labels(data))).numpy()
+        y_all = labels(data)
+        y = y_all.numpy()
+        train = (split_mask(data, "train") & labelled_mask(y_all)).numpy()
         dense, sparse = self._with_x(self._aggregate(paths, seeds), data)
         first, score, c_first, proba = self._fit_chosen(dense, sparse, y, train, sample_weight,
                                                         data)

@@ -386,11 +386,12 @@ def test_cross_fitting_needs_two_classes_outside_every_fold():
 
 
 @pytest.mark.parametrize("settings, needle", [
-    ({"rounds": True}, "rounds must be 1 or 2, got True"),
-    ({"rounds": 3}, "rounds must be 1 or 2, got 3"),
+    ({"rounds": True}, "rounds must be an integer >= 1 and <= 2, got True"),
+    ({"rounds": 3}, "rounds must be an integer >= 1 and <= 2, got 3"),
     ({"folds": 2.5}, "folds must be an integer >= 2, got 2.5"),
-    ({"folds": "3"}, "folds must be an integer >= 2, got '3'"),
-    ({"cross_fit": "no"}, "cross_fit must be true, false or none, got 'no'"),
+    ({"folds": "three"}, "folds must be an integer >= 2, got 'three'"),
+    ({"cross_fit": "maybe"}, "cross_fit must be a boolean (true/false) or none, got 'maybe'"),
+    ({"hops": 3}, "hops must be an integer >= 1 and <= 2, got 3"),
 ])
 def test_python_settings_are_checked_in_one_line(settings, needle):
     with pytest.raises(ValueError, match="^model 'label-lr': " + re.escape(needle) + "$"):
