@@ -31,7 +31,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .._io import atomic_write_json, atomic_write_text, check_data_root, check_output_dir
-from ..data.imbalance import MODES
+from ..data.imbalance import MODE_HELP, MODES
 from ..report.results import save_run
 from ..report.summary import summarise
 from ..training import config as config_mod
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2,3,4")
     parser.add_argument("--cv", type=int, help="stratified K-fold folds instead of seeds")
     parser.add_argument("--imbalance", help="none | counts:a,b,... | step:R | longtail:R")
-    parser.add_argument("--imbalance-mode", choices=list(MODES))
+    parser.add_argument("--imbalance-mode", choices=list(MODES), help=MODE_HELP)
     parser.add_argument("--split", help="stratified | stratified:TR,VA,TE | official | heco:20|40|60")
     parser.add_argument("--epochs", type=int, help="maximum epochs per run")
     parser.add_argument("--patience", type=int, help="early-stopping patience")

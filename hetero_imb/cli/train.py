@@ -20,7 +20,7 @@ from .._io import check_data_root, check_output_dir
 from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
-from ..data.imbalance import MODES
+from ..data.imbalance import MODE_HELP, MODES
 from ..models.smoothers import SMOOTHERS
 from ..registry import import_plugins
 from ..report.metrics import format_report
@@ -59,8 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="loader option, repeatable (e.g. features=svd)")
     parser.add_argument("--imbalance", metavar="SPEC",
                         help="none | counts:3327,1410,460,256 | step:10 | longtail:100")
-    parser.add_argument("--imbalance-mode", choices=list(MODES),
-                        help="drop target nodes, or mask training labels (default drop)")
+    parser.add_argument("--imbalance-mode", choices=list(MODES), help=MODE_HELP)
     parser.add_argument("--split", metavar="SPEC",
                         help="stratified | stratified:0.6,0.2,0.2 | kfold:5:0 | official | heco:20|40|60 | given")
     parser.add_argument("--no-standardize", dest="standardize", action="store_false", default=None,

@@ -9,7 +9,13 @@ Two modes (``MODES``):
 * ``"mask"`` keeps the graph and removes nodes from ``train_mask`` until class ``c``
   has the requested number of training labels (the protocol of GraphSMOTE and
   GraphENS). The removed nodes stay in the graph, in no split; ``val_mask`` and
-  ``test_mask`` are unchanged.
+  ``test_mask`` are unchanged. This models a labelling bias: the reduced classes are
+  labelled less often than the others, so an unlabelled neighbour hints at them, and
+  models that read the training labels as inputs (``lp``, ``label-lr``, ``sehgnn`` with
+  ``label_hops``, the ``cs`` smoother) can use that hint where a class that is simply
+  rare gives none (on Freebase at step 10, about 2 to 3.5 points of ``label-lr``'s
+  balanced accuracy and none measurable of ``lp``'s; docs/balancing.md, "Eighth
+  pass"). ``"drop"`` has no such hint.
 
 The targets are given either as explicit per-class ``counts`` or as an imbalance
 ``ratio`` with a profile (``PROFILES``), computed from the per-class sizes ``n_c``
@@ -51,6 +57,10 @@ __all__ = ["MODES", "PROFILES", "make_imbalance", "parse_imbalance"]
 log = logging.getLogger(__name__)
 
 MODES = ("drop", "mask")
+
+#: The ``--imbalance-mode`` help of the command lines.
+MODE_HELP = ("drop target nodes (default), or mask training labels (a labelling bias: "
+             "models that read training labels can use it; docs/balancing.md)")
 
 #: Imbalance profiles: ``(sizes per class, ratio) -> target count per class``.
 PROFILES: Registry[Callable[[Sequence[int], float], list[int]]] = Registry("imbalance profile")
