@@ -1,13 +1,13 @@
 """How much of a model's mask-mode score comes from the masked nodes being unlabelled?
 
 In mask mode (``--imbalance-mode mask``) the reduced classes lose training labels but
-their nodes stay in the graph, unlabelled: under Freebase's step-10 mask about 6 % of
-the rare class's movies carry a label against 60 % of the others'. So an unlabelled
+their nodes stay in the graph, unlabelled: under Freebase's step-10 mask 15 % of the
+rare class's movies carry a label against 60 % of the others'. So an unlabelled
 neighbour is more often of the rare class than the graph's mix says, and a model that
 reads the training labels as inputs (``lp``, ``label-lr``, the ``cs`` smoother) can learn
 "many unlabelled neighbours -> rare class": a labelling bias that a rare class does not
 bring by itself (docs/balancing.md, sixth pass). Removing the masked nodes does not
-undo it (the rare class's remaining movies are still labelled less often).
+undo it (the rare class's remaining movies are still labelled at 27 %).
 
 Drop mode has no such bias: the rare class is made rare in the graph (its nodes removed
 before the split) and every class is labelled at the same rate. But its graph and its
@@ -17,8 +17,9 @@ mixes the bias with those differences. A configuration that reads no training la
 label-reading configuration minus the control's gap ("beyond control") estimates what
 the bias is worth to it. Each configuration is also scored after the ``cs`` smoother
 (Correct & Smooth, fitted on that run's probabilities), so C&S's share is the "+ cs"
-row's figure minus its own row's. Test balanced accuracy at argmax; the per-seed
-differences are paired (same seed: same split draw).
+row's figure minus its own row's. Test balanced accuracy at argmax. Drop mode draws its
+split after removing nodes, so a seed's two modes do not share their test nodes; what
+is paired, seed by seed, is a configuration and the control on the same graph.
 
 Usage (each configuration ``MODEL[params]/LOSS``):
     python benchmarks/mask_share.py --seeds 0,1,2,3,4,5,6,7,8,9
@@ -69,7 +70,8 @@ def split_configs(text: str) -> list[str]:
 
 
 def config_of(spec: str, seed: int) -> hi.RunConfig:
-    """``MODEL[params]/LOSS`` -> a run on the graph's own split (R-GCN: patience 80)."""
+    """``MODEL[params]/LOSS`` -> a run on the graph's own split (at most 200 epochs,
+    patience 80, for the models trained in the loop)."""
     model_text, _, loss_text = spec.partition("/")
     model, loss = parse_component(model_text, "model"), parse_component(loss_text or "ce", "loss")
     return hi.RunConfig(model=model.name, model_params=model.params, loss=loss.name,
@@ -91,6 +93,7 @@ def scores(config: hi.RunConfig, data: HeteroData) -> tuple[float, float]:
 
 
 def cell(values: np.ndarray, signed: bool = False) -> str:
+    """``mean ± std`` over seeds (population std: the standard error is it ÷ sqrt(n - 1))."""
     return f"{values.mean():{'+' if signed else ''}.1f} ± {values.std():.1f}"
 
 

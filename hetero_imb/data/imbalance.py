@@ -13,9 +13,9 @@ Two modes (``MODES``):
   labelled less often than the others, so an unlabelled neighbour hints at them, and
   models that read the training labels as inputs (``lp``, ``label-lr``, ``sehgnn`` with
   ``label_hops``, the ``cs`` smoother) can use that hint where a class that is simply
-  rare gives none (on Freebase at step 10, about 2 to 3.5 points of ``label-lr``'s
-  balanced accuracy and none measurable of ``lp``'s; docs/balancing.md, "Eighth
-  pass"). ``"drop"`` has no such hint.
+  rare gives none (on Freebase at step 10, up to 3 points of ``label-lr``'s balanced
+  accuracy with one round and 4.5 with two, none measurable of ``lp``'s;
+  docs/balancing.md, "Eighth pass"). ``"drop"`` has no such hint.
 
 The targets are given either as explicit per-class ``counts`` or as an imbalance
 ``ratio`` with a profile (``PROFILES``), computed from the per-class sizes ``n_c``

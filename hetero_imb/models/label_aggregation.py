@@ -40,9 +40,9 @@ unlabelled neighbours, except where a meta-path graph is so large that it is sam
 (``max_walks``): the sampled neighbours are drawn among all of them. On the Freebase
 step-10 mask the first reaches 66.3 % balanced accuracy and the second 63.2 %; with the
 natural labels 69.0 and 68.0 % (docs/balancing.md, "Sixth pass"): most of the first's
-lead at step 10 is that share (about 2 points, measured against drop mode with a
-label-free control; ``rounds = 2`` reads it in both modes, about 3.5 points:
-"Eighth pass").
+lead at step 10 is that share (measured against drop mode with a label-free control:
+up to 3 points with one round, 4.5 with ``rounds = 2``, whose second round reads it in
+both ``neighbours`` modes; "Eighth pass").
 
 ``rounds = 2`` adds a second fit (collective classification): every node without a
 training label is given the first fit's class probabilities, the same aggregates are
