@@ -42,7 +42,7 @@ import hetero_imb as hi
 from hetero_imb.data.graph import labels
 from hetero_imb.models.smoothers import fit_smoother, smoothed
 from hetero_imb.report.predictions import with_node_ids
-from hetero_imb.training.grid import parse_component
+from hetero_imb.training.grid import parse_component, split_components
 from hetero_imb.training.runner import prepare_data
 
 #: The configurations measured by default: label propagation, the four label-lr
@@ -51,22 +51,6 @@ DEFAULT_CONFIGS = (
     "rgcn/weighted", "lp/ce", "label-lr/weighted", "label-lr[neighbours=labelled]/weighted",
     "label-lr[rounds=2]/weighted", "label-lr[neighbours=labelled,rounds=2]/weighted",
 )
-
-
-def split_configs(text: str) -> list[str]:
-    """Comma-separated configurations, commas inside ``[...]`` kept.
-
-    Example:
-        >>> split_configs("lp/ce,label-lr[neighbours=labelled,rounds=2]/weighted")
-        ['lp/ce', 'label-lr[neighbours=labelled,rounds=2]/weighted']
-    """
-    out, pending = [], ""
-    for piece in text.split(","):
-        pending = f"{pending},{piece}" if pending else piece
-        if pending.count("[") == pending.count("]"):
-            out.append(pending.strip())
-            pending = ""
-    return out
 
 
 def config_of(spec: str, seed: int) -> hi.RunConfig:
@@ -110,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     torch.set_num_threads(1)
-    specs = split_configs(args.configs)
+    specs = split_components(args.configs)
     if args.control not in specs:
         parser.error(f"--control must be one of --configs ({', '.join(specs)}), got {args.control!r}")
     base = with_node_ids(hi.load(args.dataset))

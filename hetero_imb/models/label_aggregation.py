@@ -469,7 +469,7 @@ class LabelLogisticRegression:
         fold (so no row's features carry its own label through a neighbour's
         prediction). Every fold's complement must hold two classes (:func:`fold_problem`)."""
         rows = np.flatnonzero(train)
-        out = np.zeros((len(y), 0))
+        out: np.ndarray | None = None
         for k in np.unique(fold):
             held = rows[fold == k]
             kept = train.copy()
@@ -482,8 +482,7 @@ class LabelLogisticRegression:
                                self.labels.num_classes)
             filled = fill_unlabelled(fold_seeds, stage.proba(dense, sparse))
             second = self._with_x(self._aggregate(paths, filled), data)[0]
-            if out.shape[1] == 0:
-                out = np.zeros_like(second)
+            out = np.zeros_like(second) if out is None else out
             out[held] = second[held]
         return out
 
