@@ -10,13 +10,18 @@ validation nodes, as a run would have chosen them). A recomputed spec that is al
 run's own is shown once when both agree, else as ``SPEC (all val)`` beside the run's
 (e.g. ``min-recall`` runs place their offset on a held-out half of validation).
 ``--split val`` prints the validation nodes' figures instead, to choose among
-configurations without looking at test.
+configurations without looking at test. ``--against LOSS`` adds a paired table: per
+configuration, the per-seed difference of its argmax figures from the same model's run
+with ``LOSS`` (no sampler, no augmenter) on the same seed, with its standard error and
+the number of seeds where the configuration is ahead; pairing removes the spread that
+the seeds' splits share, which dominates where the rare class has few test nodes.
 
 Usage:
     python benchmarks/decision_table.py runs/fb-sparse --rare politician
     python benchmarks/decision_table.py runs/fb-ce --rare politician \\
         --specs balanced-accuracy,min-recall:politician:0.8
     python benchmarks/decision_table.py runs/fb-ce --rare politician --runs-csv rows.csv
+    python benchmarks/decision_table.py runs/fbase-drop --rare class_1 --against weighted
 """
 
 from __future__ import annotations
@@ -90,6 +95,28 @@ def run_rows(root: Path, rare: str) -> list[dict]:
     return out
 
 
+def paired(root: Path, rare: str, against: str,
+           split: str = "test") -> dict[str, np.ndarray]:
+    """``{configuration: [[balanced acc, rare recall] difference per seed]}``: each run's
+    argmax figures minus those of the run of the same model and seed with the loss
+    ``against`` (configuration ``MODEL__AGAINST__none``); seeds without that run are left
+    out, and the baseline configurations themselves are not listed."""
+    found: dict[str, dict[int, np.ndarray]] = defaultdict(dict)
+    for path in sorted((root / "runs").glob("*/results.json")):
+        res = json.loads(path.read_text())
+        m = res["metrics"][split]
+        cfg = re.sub(r"__seed\d+$", "", path.parent.name)
+        found[cfg][res["seed"]] = np.array([m["balanced_accuracy"],
+                                            m["per_class"][rare]["recall"]])
+    out = {}
+    for cfg, runs in found.items():
+        base = found.get(f"{cfg.split('__')[0]}__{against}__none", {})
+        seeds = sorted(set(runs) & set(base))
+        if cfg.split("__")[1:] != [against, "none"] and seeds:
+            out[cfg] = np.array([runs[s] - base[s] for s in seeds])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", type=Path, help="a compare --out folder")
@@ -99,6 +126,9 @@ def main() -> None:
                         help="nodes the figures are computed on (default test)")
     parser.add_argument("--runs-csv", type=Path, default=None,
                         help="also write one row per run (argmax and tuned figures) to this CSV")
+    parser.add_argument("--against", default="",
+                        help="also print each configuration's per-seed difference from the "
+                             "same model with this loss (argmax), e.g. weighted")
     args = parser.parse_args()
     if args.runs_csv:
         import pandas as pd
@@ -116,6 +146,16 @@ def main() -> None:
                  zip(a[:, :4].mean(0), a[:, :4].std(0, ddof=1) if len(a) > 1 else np.zeros(4), strict=True)]
         print(f"| {cfg} | {spec} | {len(a)} | {' | '.join(cells)} | {a[:, 4].mean():.0f} | "
               f"{a[:, 5].mean():.1f} |")
+    if args.against:
+        print(f"\npaired against MODEL + {args.against} on the same seed, argmax, points "
+              f"(mean ± standard error)")
+        print(f"| configuration | seeds | balanced accuracy | recall[{args.rare}] | seeds ahead |")
+        print("|---|---|---|---|---|")
+        for cfg, diff in sorted(paired(args.grid, args.rare, args.against, args.split).items()):
+            se = diff.std(0, ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.zeros(2)
+            cells = [f"{100 * m:+.1f} ± {100 * e:.1f}" for m, e in zip(diff.mean(0), se, strict=True)]
+            print(f"| {cfg} | {len(diff)} | {' | '.join(cells)} | "
+                  f"{int((diff[:, 0] > 0).sum())}/{len(diff)} |")
 
 
 if __name__ == "__main__":
