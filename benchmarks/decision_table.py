@@ -127,8 +127,9 @@ def main() -> None:
     parser.add_argument("--runs-csv", type=Path, default=None,
                         help="also write one row per run (argmax and tuned figures) to this CSV")
     parser.add_argument("--against", default="",
-                        help="also print each configuration's per-seed difference from the "
-                             "same model with this loss (argmax), e.g. weighted")
+                        help="also print, per configuration, the mean and standard error of its "
+                             "per-seed difference from the same model with this loss "
+                             "(argmax), e.g. weighted")
     args = parser.parse_args()
     if args.runs_csv:
         import pandas as pd

@@ -19,21 +19,38 @@ def table():
     return module
 
 
-def _run(root: Path, name: str, seed: int, bal: float, rare: float) -> None:
+def _run(root: Path, name: str, seed: int, bal: float, rare: float, shift: float = 0.0) -> None:
+    """A run folder whose validation figures are the test ones plus ``shift``."""
     folder = root / "runs" / f"{name}__seed{seed}"
     folder.mkdir(parents=True)
-    metrics = {"balanced_accuracy": bal, "per_class": {"rare": {"recall": rare}}}
+    test = {"balanced_accuracy": bal, "per_class": {"rare": {"recall": rare}}}
+    val = {"balanced_accuracy": bal + shift, "per_class": {"rare": {"recall": rare + shift}}}
     folder.joinpath("results.json").write_text(json.dumps(
-        {"seed": seed, "metrics": {"test": metrics, "val": metrics}}))
+        {"seed": seed, "metrics": {"test": test, "val": val}}))
 
 
-def test_paired_differences_by_seed(tmp_path, table):
-    for seed, (base, tam) in enumerate([(0.60, 0.65), (0.70, 0.68), (0.50, 0.56)]):
-        _run(tmp_path, "rgcn__weighted__none", seed, base, 0.3)
-        _run(tmp_path, "rgcn__tam__none+graphens", seed, tam, 0.3 + seed / 10)
-    _run(tmp_path, "rgcn__tam__none+graphens", 7, 0.99, 0.99)  # no baseline on seed 7
+@pytest.fixture()
+def grid(tmp_path):
+    base = {0: 0.60, 2: 0.50, 10: 0.40}  # no baseline run on seed 1
+    tam = {0: 0.65, 1: 0.99, 2: 0.56, 10: 0.38}
+    for seed, bal in base.items():
+        _run(tmp_path, "rgcn__weighted__none", seed, bal, 0.3)
+    for seed, bal in tam.items():
+        _run(tmp_path, "rgcn__tam__none+graphens", seed, bal, 0.3 + seed / 100, shift=0.2)
     _run(tmp_path, "han__tam__none", 0, 0.9, 0.9)  # no han baseline at all
-    out = table.paired(tmp_path, "rare", "weighted")
+    return tmp_path
+
+
+def test_paired_differences_by_seed(grid, table):
+    out = table.paired(grid, "rare", "weighted")
     assert list(out) == ["rgcn__tam__none+graphens"]  # baseline and unpaired left out
+    # seeds 0, 2, 10 in numeric order (seed 1 has no baseline and is left out)
     np.testing.assert_allclose(out["rgcn__tam__none+graphens"],
-                               [[0.05, 0.0], [-0.02, 0.1], [0.06, 0.2]], atol=1e-12)
+                               [[0.05, 0.0], [0.06, 0.02], [-0.02, 0.10]], atol=1e-12)
+
+
+def test_paired_reads_the_asked_split(grid, table):
+    test = table.paired(grid, "rare", "weighted", split="test")["rgcn__tam__none+graphens"]
+    val = table.paired(grid, "rare", "weighted", split="val")["rgcn__tam__none+graphens"]
+    np.testing.assert_allclose(val, test + 0.2, atol=1e-12)  # only the tam runs are shifted
+    assert table.paired(grid, "rare", "ce") == {}  # no run with that loss: nothing paired
