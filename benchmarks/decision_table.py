@@ -131,6 +131,20 @@ def main() -> None:
                              "per-seed difference from the same model with this loss "
                              "(argmax), e.g. weighted")
     args = parser.parse_args()
+    found = sorted((args.grid / "runs").glob("*/results.json"))
+    if not found:
+        parser.error(f"grid must be a compare --out folder with runs/*/results.json, "
+                     f"got {str(args.grid)!r} (no run found)")
+    names = json.loads(found[0].read_text())["class_names"]
+    if args.rare not in names:
+        parser.error(f"--rare must be one of the grid's classes ({', '.join(names)}), "
+                     f"got {args.rare!r}")
+    pairs = paired(args.grid, args.rare, args.against, args.split) if args.against else {}
+    if args.against and not pairs:
+        losses = sorted({d.name.split("__")[1] for d in (args.grid / "runs").glob("*__*__*")})
+        parser.error(f"--against must be a loss that some model of the grid ran with beside "
+                     f"other configurations (grid losses: {', '.join(losses) or 'none'}), "
+                     f"got {args.against!r}")
     if args.runs_csv:
         import pandas as pd
 
@@ -152,7 +166,7 @@ def main() -> None:
               f"(mean ± standard error)")
         print(f"| configuration | seeds | balanced accuracy | recall[{args.rare}] | seeds ahead |")
         print("|---|---|---|---|---|")
-        for cfg, diff in sorted(paired(args.grid, args.rare, args.against, args.split).items()):
+        for cfg, diff in sorted(pairs.items()):
             se = diff.std(0, ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.zeros(2)
             cells = [f"{100 * m:+.1f} ± {100 * e:.1f}" for m, e in zip(diff.mean(0), se, strict=True)]
             print(f"| {cfg} | {len(diff)} | {' | '.join(cells)} | "

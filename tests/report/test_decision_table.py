@@ -54,3 +54,21 @@ def test_paired_reads_the_asked_split(grid, table):
     val = table.paired(grid, "rare", "weighted", split="val")["rgcn__tam__none+graphens"]
     np.testing.assert_allclose(val, test + 0.2, atol=1e-12)  # only the tam runs are shifted
     assert table.paired(grid, "rare", "ce") == {}  # no run with that loss: nothing paired
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--rare", "rare", "--against", "focal"], "--against must be a loss"),
+    (["--rare", "common"], "--rare must be one of the grid's classes (rare, other)"),
+])
+def test_bad_arguments_exit_2_with_one_line(grid, table, monkeypatch, capsys, extra, says):
+    for path in (grid / "runs").glob("*/results.json"):  # the class names a real run keeps
+        res = json.loads(path.read_text())
+        path.write_text(json.dumps({**res, "class_names": ["rare", "other"]}))
+    csv = grid / "rows.csv"
+    monkeypatch.setattr("sys.argv", ["decision_table.py", str(grid), *extra,
+                                     "--runs-csv", str(csv)])
+    with pytest.raises(SystemExit) as stop:
+        table.main()
+    assert stop.value.code == 2
+    assert says in capsys.readouterr().err
+    assert not csv.exists()  # nothing written
