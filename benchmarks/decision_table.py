@@ -38,6 +38,21 @@ from sklearn.metrics import average_precision_score
 
 from hetero_imb.training.decision import tune_run
 
+#: A run folder's repeat: ``seedN`` (a grid over seeds) or ``foldN`` (``--cv``).
+_REPEAT = re.compile(r"__(seed|fold)(\d+)$")
+
+
+def grid_runs(root: Path) -> list[tuple[Path, str, tuple[str, int], dict]]:
+    """``(folder, configuration, repeat, results.json)`` of each run under ``root/runs``
+    in name order; ``repeat`` is the folder's tail, ``("seed", 3)`` or ``("fold", 3)``."""
+    out = []
+    for path in sorted((root / "runs").glob("*/results.json")):
+        tail = _REPEAT.search(path.parent.name)
+        cfg = path.parent.name[:tail.start()] if tail else path.parent.name
+        repeat = (tail.group(1), int(tail.group(2))) if tail else ("", 0)
+        out.append((path.parent, cfg, repeat, json.loads(path.read_text())))
+    return out
+
 
 def _row(metrics: dict, rare: str, ap: float) -> list[float]:
     return [metrics["macro_f1"], metrics["balanced_accuracy"],
@@ -49,10 +64,9 @@ def collect(root: Path, rare: str, specs: list[str],
     """``{(configuration, decision): [[macro-F1, balanced acc, rare recall, rare AP, epochs,
     fit s] per run]}`` of the runs under ``root/runs``, on the ``split`` nodes."""
     rows: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
-    for path in sorted((root / "runs").glob("*/results.json")):
-        res = json.loads(path.read_text())
-        names, cfg = res["class_names"], re.sub(r"__seed\d+$", "", path.parent.name)
-        saved = torch.load(path.parent / "predictions.pt")
+    for folder, cfg, _, res in grid_runs(root):
+        names = res["class_names"]
+        saved = torch.load(folder / "predictions.pt")
         mask = saved["masks"][split].numpy()
         ap = average_precision_score(saved["y"].numpy()[mask] == names.index(rare),
                                      saved["proba"].numpy()[mask, names.index(rare)])
@@ -76,9 +90,8 @@ def run_rows(root: Path, rare: str) -> list[dict]:
     """One row per run of the grid under ``root/runs``: argmax and (when the run tuned
     one) tuned-decision figures on test and validation, for ``--runs-csv``."""
     out = []
-    for path in sorted((root / "runs").glob("*/results.json")):
-        res = json.loads(path.read_text())
-        row = {"run": path.parent.name, "seed": res["seed"], "epochs": res["timing"]["epochs"],
+    for folder, _, _, res in grid_runs(root):
+        row = {"run": folder.name, "seed": res["seed"], "epochs": res["timing"]["epochs"],
                "fit_seconds": round(res["timing"]["fit_seconds"], 1)}
         decisions = [("argmax", res["metrics"])]
         if res.get("decision"):
@@ -98,16 +111,14 @@ def run_rows(root: Path, rare: str) -> list[dict]:
 def paired(root: Path, rare: str, against: str,
            split: str = "test") -> dict[str, np.ndarray]:
     """``{configuration: [[balanced acc, rare recall] difference per seed]}``: each run's
-    argmax figures minus those of the run of the same model and seed with the loss
-    ``against`` (configuration ``MODEL__AGAINST__none``); seeds without that run are left
-    out, and the baseline configurations themselves are not listed."""
-    found: dict[str, dict[int, np.ndarray]] = defaultdict(dict)
-    for path in sorted((root / "runs").glob("*/results.json")):
-        res = json.loads(path.read_text())
+    argmax figures minus those of the run of the same model and seed (or fold, in a
+    ``--cv`` grid) with the loss ``against`` (configuration ``MODEL__AGAINST__none``), in
+    seed order; seeds without that run are left out, and the baseline configurations
+    themselves are not listed."""
+    found: dict[str, dict[tuple[str, int], np.ndarray]] = defaultdict(dict)
+    for _, cfg, repeat, res in grid_runs(root):
         m = res["metrics"][split]
-        cfg = re.sub(r"__seed\d+$", "", path.parent.name)
-        found[cfg][res["seed"]] = np.array([m["balanced_accuracy"],
-                                            m["per_class"][rare]["recall"]])
+        found[cfg][repeat] = np.array([m["balanced_accuracy"], m["per_class"][rare]["recall"]])
     out = {}
     for cfg, runs in found.items():
         base = found.get(f"{cfg.split('__')[0]}__{against}__none", {})
@@ -131,20 +142,20 @@ def main() -> None:
                              "per-seed difference from the same model with this loss "
                              "(argmax), e.g. weighted")
     args = parser.parse_args()
-    found = sorted((args.grid / "runs").glob("*/results.json"))
-    if not found:
+    runs = grid_runs(args.grid)
+    if not runs:
         parser.error(f"grid must be a compare --out folder with runs/*/results.json, "
                      f"got {str(args.grid)!r} (no run found)")
-    names = json.loads(found[0].read_text())["class_names"]
+    names = runs[0][3]["class_names"]
     if args.rare not in names:
         parser.error(f"--rare must be one of the grid's classes ({', '.join(names)}), "
                      f"got {args.rare!r}")
     pairs = paired(args.grid, args.rare, args.against, args.split) if args.against else {}
     if args.against and not pairs:
-        losses = sorted({d.name.split("__")[1] for d in (args.grid / "runs").glob("*__*__*")})
-        parser.error(f"--against must be a loss that some model of the grid ran with beside "
-                     f"other configurations (grid losses: {', '.join(losses) or 'none'}), "
-                     f"got {args.against!r}")
+        losses = sorted({cfg.split("__")[1] for _, cfg, _, _ in runs if "__" in cfg})
+        parser.error(f"--against must be a loss whose runs (MODEL__LOSS__none) share their "
+                     f"model and seeds with other runs of the grid, got {args.against!r}: none "
+                     f"do (grid losses: {', '.join(losses) or 'none'})")
     if args.runs_csv:
         import pandas as pd
 

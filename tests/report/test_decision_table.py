@@ -49,6 +49,16 @@ def test_paired_differences_by_seed(grid, table):
                                [[0.05, 0.0], [0.06, 0.02], [-0.02, 0.10]], atol=1e-12)
 
 
+def test_paired_by_fold_in_a_cv_grid(tmp_path, table):
+    """A --cv grid's runs share one seed and differ by their folder's foldN tail."""
+    for fold, (base, tam) in enumerate([(0.60, 0.65), (0.70, 0.68)]):
+        for name, bal in (("rgcn__weighted__none", base), ("rgcn__tam__none", tam)):
+            _run(tmp_path, name, 0, bal, 0.3)
+            (tmp_path / "runs" / f"{name}__seed0").rename(tmp_path / "runs" / f"{name}__fold{fold}")
+    out = table.paired(tmp_path, "rare", "weighted")
+    np.testing.assert_allclose(out["rgcn__tam__none"], [[0.05, 0.0], [-0.02, 0.0]], atol=1e-12)
+
+
 def test_paired_reads_the_asked_split(grid, table):
     test = table.paired(grid, "rare", "weighted", split="test")["rgcn__tam__none+graphens"]
     val = table.paired(grid, "rare", "weighted", split="val")["rgcn__tam__none+graphens"]
