@@ -276,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(config, progress=args.progress, callbacks=callbacks)
         if main_rank:
-            save_run(result, out_dir)
+            # --out was checked before the run (check_output_dir: new, empty or --overwrite)
+            save_run(result, out_dir, overwrite=True)
     except KeyboardInterrupt:
         report(parser.prog, "interrupted; nothing was saved")
         return EXIT_INTERRUPTED

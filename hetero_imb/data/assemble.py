@@ -22,6 +22,7 @@ that a relation already is another's transpose (``writes`` / ``written_by``).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from .graph import EdgeType
-from .validate import validate_graph
+from .validate import GraphWarning, validate_graph
 
 __all__ = [
     "assemble",
@@ -166,6 +167,14 @@ def _numeric_labels(
     y[labelled] = arr[labelled].astype(np.int64)
     if class_names is None:
         class_names = [str(c) for c in range(int(y.max()) + 1 if labelled.any() else 0)]
+        empty = sorted(set(range(len(class_names))) - set(y[labelled].tolist()))
+        if empty:  # ids with gaps make classes no node has: splits refuse them, metrics drop
+            warnings.warn(
+                f"{where}: integer class ids {preview(sorted(set(y[labelled].tolist())))} "
+                f"leave classes {preview(empty)} without a node; renumber the labels 0..K-1 "
+                "(or pass class_names to keep empty classes on purpose)",
+                GraphWarning, stacklevel=4,
+            )
     bad = y >= len(class_names)
     if bad.any():
         i = int(np.argmax(bad))

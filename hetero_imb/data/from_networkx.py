@@ -166,7 +166,7 @@ def from_networkx(
         raise TypeError(f"parameter 'graph' must be a networkx graph, got {type(graph).__name__}")
     check_bool("add_reverse", add_reverse)
     type_of, members = _node_types(graph, node_type)
-    if target not in members:
+    if not isinstance(target, str) or target not in members:
         raise ValueError(
             f"parameter 'target' must be one of the node types {list(members)}, got {target!r}"
         )

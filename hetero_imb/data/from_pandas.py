@@ -175,7 +175,7 @@ def _check_tables(nodes: object, edges: object, target: str) -> list[str]:
                 f"nodes[{node_type!r}] must be a pandas DataFrame, got {type(df).__name__}"
             )
     node_types = list(nodes)
-    if target not in nodes:
+    if not isinstance(target, str) or target not in nodes:
         raise ValueError(
             f"parameter 'target' must be one of the node types {node_types}, got {target!r}"
         )

@@ -152,6 +152,38 @@ def class_counts_by_split(data: HeteroData) -> dict[str, list[int]]:
     return {s: class_counts(data, split_mask(data, s)) for s in SPLITS}
 
 
+def in_type_order(data: HeteroData, node_types: list[str],
+                  edge_types: list[EdgeType]) -> HeteroData:
+    """``data`` (a shallow copy) with its node and edge types in the given orders.
+
+    Models that index relations by position (R-GCN's weights, HGT's and HAN's per-type
+    parameters) read a graph's types in ``data.node_types`` / ``data.edge_types`` order,
+    which follows insertion; a graph assembled in another order must be put back in the
+    training order before a saved model scores it. Both lists must name exactly the
+    graph's types.
+
+    Example:
+        >>> g = HeteroData()
+        >>> g["b"].num_nodes, g["a"].num_nodes = 2, 3
+        >>> g["a", "r", "b"].edge_index = torch.tensor([[0], [1]])
+        >>> g["b", "s", "a"].edge_index = torch.tensor([[1], [0]])
+        >>> h = in_type_order(g, ["a", "b"], [("b", "s", "a"), ("a", "r", "b")])
+        >>> h.node_types, h.edge_types
+        (['a', 'b'], [('b', 's', 'a'), ('a', 'r', 'b')])
+    """
+    if sorted(node_types) != sorted(data.node_types) or \
+            sorted(map(tuple, edge_types)) != sorted(data.edge_types):
+        raise ValueError(f"node_types and edge_types must name the graph's types "
+                         f"{data.node_types} and {data.edge_types}, got {node_types} and "
+                         f"{edge_types}")
+    content = data.to_dict()
+    ordered = {k: v for k, v in content.items() if k not in data.node_types
+               and k not in data.edge_types}
+    ordered.update({t: content[t] for t in node_types})
+    ordered.update({tuple(et): content[tuple(et)] for et in edge_types})
+    return HeteroData.from_dict(ordered)
+
+
 def feature_dims(data: HeteroData) -> dict[str, int | None]:
     """Feature width per node type (``None`` for featureless types)."""
     out: dict[str, int | None] = {}

@@ -303,16 +303,18 @@ def _warn_unreachable_target(data: HeteroData, target: str) -> None:
     """Warn when no relation ends at the target type: message passing never reaches it."""
     if any(e[2] == target and data[e].num_edges > 0 for e in data.edge_types):
         return
-    outgoing = [e for e in data.edge_types if e[0] == target]
-    why = (
-        f"its relations {outgoing} only leave it (add reverse relations, e.g. "
-        "torch_geometric.transforms.ToUndirected())"
-        if outgoing
-        else "it has no edges at all"
-    )
+    incoming = [e for e in data.edge_types if e[2] == target]
+    outgoing = [e for e in data.edge_types if e[0] == target and data[e].num_edges > 0]
+    if incoming:
+        why = f"its relations {incoming} end at it but hold no edges"
+    elif outgoing:
+        why = (f"its relations {outgoing} only leave it (add reverse relations, e.g. "
+               "torch_geometric.transforms.ToUndirected())")
+    else:
+        why = "it has no edges at all"
     warnings.warn(
-        f"target node type {target!r} receives no messages: no edge type ends at it, "
-        f"{why}; graph models will see only its own features",
+        f"target node type {target!r} receives no messages: {why}; graph models will see "
+        "only its own features",
         GraphWarning,
         stacklevel=3,
     )

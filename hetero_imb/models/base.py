@@ -296,8 +296,10 @@ def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any)
         ParamError: an unknown setting or an invalid value.
         TypeError: the model is not trained in the loop (e.g. ``"xgboost"``).
     """
-    from ..data.graph import num_classes
+    from ..data.graph import feature_dims, num_classes
 
+    if not isinstance(data, HeteroData):
+        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
     spec = MODELS.get(name, parameter="model")
     settings = MODELS.validate(name, overrides)
     torch.manual_seed(seed)
@@ -308,4 +310,7 @@ def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any)
             f"model {name!r} builds a {type(encoder).__name__}, not an Encoder; it is "
             "fitted by its own spec's fit hook (see hetero_imb.training.runner.run)"
         )
-    return NodeClassifier(encoder, num_classes(data), dropout=settings["dropout"])
+    model = NodeClassifier(encoder, num_classes(data), dropout=settings["dropout"])
+    # what fit checks the training graph against (a model built on another graph)
+    model.built_for = {"features": feature_dims(data), "num_classes": num_classes(data)}
+    return model

@@ -33,7 +33,9 @@ from torch_geometric.data import HeteroData
 
 from .._io import atomic_write, atomic_write_text
 from ..data.graph import class_names as graph_class_names
-from ..data.graph import target_type
+from ..data.graph import in_type_order, target_type
+from ..data.validate import validate_graph
+from ..models.inputs import graph_metapaths
 from ..training.config import RunConfig
 from .multilabel_metrics import multilabel_predictions_frame, predict_labels
 from .predictions import history_csv, node_ids, predictions_frame, split_column
@@ -100,6 +102,10 @@ def capture(config: RunConfig, data: HeteroData, model: Any, *,
         "class_names": graph_class_names(data),
         "multilabel": getattr(data[target_type(data)].get("y"), "ndim", 1) == 2,
         "schema": _schema(data),
+        # relations in training order: a model indexes them by position (check_schema)
+        "edge_types": [list(et) for et in data.edge_types],
+        # HAN and SeHGNN name their meta-path parameters by position too
+        "metapaths": [[list(et) for et in path] for path in graph_metapaths(data)],
         "node_ids": {t: node_ids(data, t) for t in data.node_types},
         # types an augmenter added (e.g. bat's virtual_class) are rebuilt by its prepare
         "embedded_types": [t for t in _embedded_types(model) if t in data.node_types],
@@ -165,10 +171,20 @@ def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
     """``data`` (a shallow copy carrying the run's class names) if a model saved as
     ``payload`` can score it; else a one-line error saying what differs.
 
+    Types and meta-paths listed in another order than the run's are put in the run's
+    order (models index relations by position); the graph then passes
+    :func:`~hetero_imb.data.validate.validate_graph` (labels not required).
+
     Raises:
+        TypeError: ``data`` is not a ``HeteroData``.
         NotInductiveError: nodes the model has no representation for.
-        ValueError: another target type, or missing types or feature widths.
+        GraphValidationError: out-of-range edges, NaN/inf features and the other
+            conventions :func:`~hetero_imb.data.validate.validate_graph` checks.
+        ValueError: another target type, node types, relations or meta-paths than the
+            run's, or other feature widths.
     """
+    if not isinstance(data, HeteroData):
+        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
     target = payload["target"]
     if getattr(data, "target_node_type", None) != target:
         raise ValueError(
@@ -185,6 +201,13 @@ def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
                 f"node type {t!r} must have {saved['features'] or 'no'} features like the "
                 f"trained run, got {width or 'none'}"
             )
+    extra = [t for t in data.node_types if t not in payload["schema"]]
+    if extra:
+        raise ValueError(f"data has node type {extra[0]!r}, which the run was not trained on; "
+                         f"expected the node types {list(payload['schema'])}")
+    data = _in_training_order(payload, data)
+    # out-of-range edges or NaN features would crash the model or give NaN probabilities
+    validate_graph(data, require_labels=False)
     model = payload["config"]["model"]
     if not payload["inductive"]:
         changed = [t for t, s in payload["schema"].items()
@@ -198,6 +221,14 @@ def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
     for t in payload["embedded_types"]:
         saved_n = payload["schema"][t]["num_nodes"]
         if int(data[t].num_nodes) != saved_n or _ids_differ(payload["node_ids"][t], data, t):
+            given = list((getattr(data, "node_ids", None) or {}).get(t) or [])
+            if len(given) == saved_n and set(given) == set(payload["node_ids"][t]):
+                raise NotInductiveError(
+                    f"model {model!r} represents the featureless node type {t!r} by one "
+                    f"learned embedding per training node, in training order; the graph has "
+                    f"the same {t!r} nodes in another order: give them (and their edges) in "
+                    "the training order"
+                )
             raise NotInductiveError(
                 f"model {model!r} represents the featureless node type {t!r} by one learned "
                 f"embedding per training node ({saved_n} of them, in training order); the "
@@ -214,6 +245,35 @@ def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
             f"data labels name classes {list(given)}; the trained run has {out.class_names}"
         )
     return out
+
+
+def _in_training_order(payload: dict[str, Any], data: HeteroData) -> HeteroData:
+    """``data`` with the run's relations and meta-paths, in the run's order (node types
+    too); a relation or meta-path missing or not in the run is a one-line ``ValueError``.
+    Runs saved before relations were recorded are checked for node types only."""
+    saved = [tuple(et) for et in payload.get("edge_types") or []]
+    if not saved:
+        return data
+    given = list(data.edge_types)
+    missing = [et for et in saved if et not in given]
+    if missing:
+        raise ValueError(f"data has no relation {missing[0]}; the run was trained on the "
+                         f"relations {saved}")
+    extra = [et for et in given if et not in saved]
+    if extra:
+        raise ValueError(f"data has the relation {extra[0]}, which the run was not trained "
+                         f"on; expected the relations {saved}")
+    node_types = list(payload["schema"])
+    if given != saved or list(data.node_types) != node_types:
+        data = in_type_order(data, node_types, saved)
+    paths = [[tuple(et) for et in path] for path in payload.get("metapaths") or []]
+    own = graph_metapaths(data)
+    if own and sorted(own) != sorted(paths):
+        raise ValueError(f"data has the meta-paths {own}; the run was trained on {paths}")
+    if own != paths:  # absent, or in another order: the run's, in its order
+        data = copy.copy(data)
+        data.metapaths = paths
+    return data
 
 
 class TrainedModel:
@@ -359,6 +419,7 @@ def load_run(run_dir: str | os.PathLike) -> TrainedModel:
 
     Raises:
         FileNotFoundError: the folder has no ``model.pt``.
+        ValueError: ``model.pt`` cannot be read, or is of another format.
 
     Example:
         >>> model = load_run("runs/my-run")             # doctest: +SKIP
@@ -371,7 +432,13 @@ def load_run(run_dir: str | os.PathLike) -> TrainedModel:
             f"{file} does not exist: run_dir must be a run folder written by this version "
             "of hetero_imb (older runs kept no model; train again)"
         )
-    payload = torch.load(file, map_location="cpu", weights_only=False)
-    if payload.get("format") != FORMAT:
+    try:
+        payload = torch.load(file, map_location="cpu", weights_only=False)
+    except Exception as err:  # truncated, not a pickle, or written by something else
+        raise ValueError(f"{file} is not a readable model file ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
+                         "train the run again") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        payload = payload if isinstance(payload, dict) else {}
         raise ValueError(f"{file} has format {payload.get('format')!r}; this version reads {FORMAT}")
     return TrainedModel(payload, path)

@@ -154,27 +154,37 @@ def _stage(result: RunResult, parent: Path, name: str) -> Path:
     return staging
 
 
-def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
+#: Files that mark a folder as a run folder (finished, or a grid's failed run), which
+#: :func:`save_run` may replace without ``overwrite``.
+RUN_FILES = ("results.json", "config.yaml", "model.pt", "error.json")
+
+
+def save_run(result: RunResult, out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a run folder (see module docstring) and return its path.
 
     The whole folder is written under a temporary name beside ``out_dir`` and then
-    put in place in one step (:func:`hetero_imb._io.replace_dir`), replacing a folder
-    already there: a process killed while saving leaves either the old folder or the
-    new one, never a mix. Files and folder get the user's normal permissions.
+    put in place in one step (:func:`hetero_imb._io.replace_dir`), replacing a run
+    folder already there: a process killed while saving leaves either the old folder
+    or the new one, never a mix. Files and folder get the user's normal permissions.
 
     Args:
         result: The run.
         out_dir: The run folder.
+        overwrite: Also replace an existing non-empty folder that is not a run folder
+            (holds none of :data:`RUN_FILES`); its content is deleted.
 
     Returns:
         ``out_dir`` as a :class:`~pathlib.Path`.
 
     Raises:
+        FileExistsError: ``out_dir`` is a file, or a non-empty folder that is not a run
+            folder and ``overwrite`` is false (checked before anything is written).
         SaveError: the folder could not be written; the results were saved elsewhere
             (a folder under the system's temporary directory, or the complete staging
             folder) and the message says where.
     """
     out = Path(out_dir)
+    _check_replaceable(out, overwrite)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = _stage(result, out.parent, out.name)
@@ -191,3 +201,17 @@ def save_run(result: RunResult, out_dir: str | os.PathLike) -> Path:
             f"results are in {staging}"
         ) from err
     return out
+
+
+def _check_replaceable(out: Path, overwrite: bool) -> None:
+    """Refuse to put a run where a file, or a folder of something else, would be lost."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"out_dir {str(out)!r} is an existing file; expected a folder path")
+    if overwrite or not out.is_dir() or not any(out.iterdir()):
+        return
+    if not any((out / name).exists() for name in RUN_FILES):
+        raise FileExistsError(
+            f"out_dir {str(out)!r} is a non-empty folder that is not a run folder (none of "
+            f"{', '.join(RUN_FILES)}); expected a new or run folder (pass overwrite=True to "
+            "replace it and delete its content)"
+        )

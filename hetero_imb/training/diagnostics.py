@@ -8,7 +8,8 @@ epoch can be under-confident and still rank the classes well (SeHGNN on Freebase
 heco:20: mean top probability 0.338 for 3 classes, test macro-F1 0.52).
 :func:`collapse_warnings` finds both, and :func:`first_epoch_warnings` a run whose kept
 weights are those of its first epoch (the validation score never improved on a model
-one step from its initialisation). The runner logs each one as a ``logging`` warning
+one step from its initialisation), and :func:`untrained_class_warnings` a class with no
+training label at all (no model can learn it). The runner logs each one as a ``logging`` warning
 and stores them in ``RunResult.warnings`` (``results.json`` → ``warnings``).
 """
 
@@ -21,7 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["chance_floor", "chance_macro_f1", "collapse_warnings", "first_epoch_warnings"]
+__all__ = ["chance_floor", "chance_macro_f1", "collapse_warnings", "first_epoch_warnings",
+           "untrained_class_warnings"]
 
 #: The loss counts as stuck at chance when each of the last FLAT_EPOCHS epochs is
 #: within FLAT_TOLERANCE x ln C of ln C.
@@ -190,3 +192,41 @@ def first_epoch_warnings(history: Sequence[dict[str, Any]], best_epoch: int | No
         "the weights one step from initialisation were restored; raise the learning rate or "
         "epochs, or (multi-label) use weighted-bce and --tune-decision macro-f1"
     ]
+
+
+def untrained_class_warnings(y: Tensor, train: Tensor, class_names: Sequence[str]) -> list[str]:
+    """A warning per class (or label) without one labelled training node.
+
+    A split given by the user (``split="given"``) or a small class after imbalance can
+    leave a class out of training; every model then scores it at zero recall, which
+    looks like a verdict on the method.
+
+    Args:
+        y: Class ids ``[N]`` (``-1`` unlabelled) or multi-hot labels ``[N, C]``.
+        train: The training mask ``[N]``.
+        class_names: Class names, index = class id.
+
+    Example:
+        >>> y = torch.tensor([0, 0, 1, 2, -1])
+        >>> train = torch.tensor([True, True, True, False, True])
+        >>> untrained_class_warnings(y, train, ["a", "b", "c"])[0][:46]
+        "class 'c' has no labelled training node: no mo"
+        >>> untrained_class_warnings(y, torch.ones(5, dtype=torch.bool), ["a", "b", "c"])
+        []
+    """
+    names = list(class_names)
+    if y.dim() == 2:
+        rows = train & (y >= 0).all(dim=1)
+        counts, total = (y[rows] > 0.5).sum(dim=0), (y[(y >= 0).all(dim=1)] > 0.5).sum(dim=0)
+    else:
+        rows = train & (y >= 0)
+        counts = torch.bincount(y[rows], minlength=len(names))
+        total = torch.bincount(y[y >= 0], minlength=len(names))
+    out = []
+    for c in torch.nonzero(counts == 0).flatten().tolist():
+        elsewhere = int(total[c])
+        out.append(f"class {names[c]!r} has no labelled training node: no model can learn it "
+                   f"(its recall will be 0); {elsewhere} labelled node"
+                   f"{'' if elsewhere == 1 else 's'} of it lie{'s' if elsewhere == 1 else ''} "
+                   "outside training")
+    return out

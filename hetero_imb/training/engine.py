@@ -8,6 +8,7 @@ a live progress bar, device auto-selection, and determinism under a seed.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
-from ..data.graph import labelled_mask, num_classes, split_mask, target_type
+from ..data.graph import feature_dims, labelled_mask, num_classes, split_mask, target_type
 from ..data.validate import validate_graph
 from ..models.base import NodeClassifier
 from . import distributed
@@ -96,6 +97,37 @@ class FitResult:
     def epochs(self) -> int:
         """Number of epochs actually run."""
         return len(self.history)
+
+
+def _check_fit_inputs(model: Any, data: Any, loss: Any, lr: Any, weight_decay: Any,
+                      seed: Any) -> None:
+    """One-line errors for what :func:`fit` cannot use, before any work."""
+    if not isinstance(model, NodeClassifier):
+        raise TypeError(f"model must be a NodeClassifier (hetero_imb.build_model(name, data)), "
+                        f"got {type(model).__name__}")
+    if not isinstance(loss, nn.Module):
+        hint = f" {loss!r}: build it with hetero_imb.build_loss({loss!r}, ...)" \
+            if isinstance(loss, str) else ""
+        raise TypeError(f"loss must be a torch.nn.Module, got {type(loss).__name__}{hint}")
+    for name, value in (("lr", lr), ("weight_decay", weight_decay)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    built = getattr(model, "built_for", None)
+    if built is not None and isinstance(data, HeteroData):
+        widths = feature_dims(data)
+        for node_type, width in built["features"].items():
+            if node_type in widths and widths[node_type] != width:
+                raise ValueError(
+                    f"model was built for a graph whose node type {node_type!r} has "
+                    f"{width or 'no'} features; data's has {widths[node_type] or 'none'} "
+                    "(build the model on the graph you train it on)")
+        if num_classes(data) != built["num_classes"]:
+            raise ValueError(f"model was built for {built['num_classes']} classes; data has "
+                             f"{num_classes(data)} (build the model on the graph you train "
+                             "it on)")
 
 
 def _check_fit_args(epochs: Any, patience: Any, batch_size: Any) -> None:
@@ -329,11 +361,15 @@ def fit(
 
     Raises:
         GraphValidationError: ``data`` fails ``validate_graph(data, for_training=True)``.
+        TypeError: ``model`` is not a :class:`NodeClassifier` or ``loss`` not a module.
+        ValueError: a setting out of range, or ``model`` built for other feature widths
+            or another number of classes than ``data``'s.
     """
     _check_fit_args(epochs, patience, batch_size)
+    validate_graph(data, for_training=True)
+    _check_fit_inputs(model, data, loss, lr, weight_decay, seed)
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
         raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
-    validate_graph(data, for_training=True)
     context = distributed.current()  # set when launched by torchrun
     distributed.check_batch_size(batch_size, context)
     dev = distributed.rank_device(resolve_device(device), context)

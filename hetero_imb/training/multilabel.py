@@ -106,12 +106,25 @@ def check_task(config: RunConfig, data: HeteroData) -> None:
     if multi and config.smoother != "none":
         raise ConfigError(f"smoother {config.smoother!r} works on single-label graphs only; "
                           "the graph's labels are multi-label: use smoother 'none'")
+    if multi and not _takes_multilabel(MODELS.get(config.model, parameter="model")):
+        takers = [n for n in MODELS.names() if _takes_multilabel(MODELS.get(n))]
+        raise ConfigError(f"model {config.model!r} works on single-label graphs only; the "
+                          f"graph's labels are {task}: use one of {', '.join(takers)}")
     if multi:
         try:
             MODELS.get(config.model, parameter="model").check_components(
                 config.model, loss=config.loss, sampler=config.sampler, augmenter=config.augmenter)
         except ValueError as err:
             raise ConfigError(f"{err} (multi-label graph)") from None
+
+
+def _takes_multilabel(spec: Any) -> bool:
+    """Whether a model spec accepts some multi-label loss (``losses`` unset: all)."""
+    from ..balancing.losses import LOSSES
+
+    return spec.losses is None or any(
+        n in LOSSES and _is_multilabel_component(LOSSES.get(n)) in (True, None)
+        for n in spec.losses)
 
 
 def build_loss_and_sampler(config: RunConfig, data: HeteroData) -> tuple[Any, Any]:

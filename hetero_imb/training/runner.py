@@ -47,7 +47,7 @@ from .calibration import hold_out_for_decision
 from .checks import check_config, check_config_for_graph
 from .config import RunConfig
 from .decision import parse_decision, tune_run
-from .diagnostics import collapse_warnings, first_epoch_warnings
+from .diagnostics import collapse_warnings, first_epoch_warnings, untrained_class_warnings
 from .distributed import record as record_processes
 from .engine import fit
 from .multilabel import (
@@ -275,11 +275,18 @@ def run(
         A :class:`~hetero_imb.report.results.RunResult`.
 
     Raises:
+        TypeError: ``config`` is not a :class:`RunConfig` or ``data`` not a graph.
         ConfigError: a value of ``config`` is malformed (checked before any work).
         GraphValidationError: the graph breaks a convention (the validation gate
             :func:`~hetero_imb.data.validate.validate_graph`, run before imbalance
             and split, and with ``for_training=True`` after them).
     """
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a RunConfig (hetero_imb.RunConfig(**settings) from a "
+                        f"dict), got {type(config).__name__}")
+    if data is not None and not isinstance(data, HeteroData):
+        raise TypeError(f"data must be a torch_geometric HeteroData, got "
+                        f"{type(data).__name__} (or None to load config.dataset)")
     import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
     config = record_processes(config)  # world_size, backend of a torchrun launch
@@ -315,7 +322,8 @@ def run(
         }
         decision = tune_run(config.tune_decision, proba, y, masks, names, held_out)
         warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names)
-    warnings = [*warnings, *first_epoch_warnings(out.history, out.best_epoch)]
+    warnings = [*untrained_class_warnings(y, split_mask(data, "train"), names), *warnings,
+                *first_epoch_warnings(out.history, out.best_epoch)]
     for line in warnings:
         log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
                     config.seed)

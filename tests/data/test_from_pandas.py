@@ -9,7 +9,7 @@ import torch
 
 from hetero_imb.data import assemble
 from hetero_imb.data.from_pandas import from_pandas
-from hetero_imb.data.validate import GraphValidationError
+from hetero_imb.data.validate import GraphValidationError, GraphWarning
 
 
 # ---------------------------------------------------------------------- from_pandas
@@ -130,7 +130,8 @@ def test_integer_labels_and_row_position_ids(fraud):
         "tag": pd.DataFrame(index=range(3)),
     }
     edges = {("item", "has", "tag"): pd.DataFrame({"src": [0, 1, 3], "dst": [2, 2, 0]})}
-    data = from_pandas(nodes, edges, target="item")
+    with pytest.warns(GraphWarning, match=r"class ids 0, 2 leave classes 1 without a node"):
+        data = from_pandas(nodes, edges, target="item")  # ids kept as given, with a warning
     assert data.class_names == ["0", "1", "2"]
     assert data["item"].y.tolist() == [0, 2, -1, 2]
     assert data["item"].x.tolist() == [[0.5], [1.5], [2.5], [3.5]]

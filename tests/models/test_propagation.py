@@ -281,7 +281,7 @@ def test_multilabel_graphs_refuse_lp_and_smoothers(multilabel_graph):
     from hetero_imb.training.checks import ConfigError
 
     data = multilabel_graph
-    with pytest.raises(ConfigError, match="model 'lp' supports loss 'ce', got 'bce'"):
+    with pytest.raises(ConfigError, match="model 'lp' works on single-label graphs only"):
         hi.run(hi.RunConfig(dataset="custom", split="given", model="lp"), data=data)
     with pytest.raises(ConfigError, match="smoother 'cs' works on single-label graphs only"):
         hi.run(hi.RunConfig(dataset="custom", split="given", model="mlp", smoother="cs"),

@@ -107,6 +107,16 @@ def test_featureless_type_with_new_nodes_says_why_and_what_to_do(trained):
         hi.load_run(runs["rgcn"][1]).predict(data)
 
 
+def test_featureless_nodes_in_another_order_are_named_as_such(trained):
+    _, runs = trained
+    users, devices, uses = _tables()
+    data = hi.from_pandas({"user": users, "device": devices.iloc[::-1]},
+                          {("user", "uses", "device"): uses},
+                          target="user", node_id={"user": "user_id", "device": "device_id"})
+    with pytest.raises(NotInductiveError, match="the same 'device' nodes in another order"):
+        hi.load_run(runs["rgcn"][1]).predict(data)
+
+
 def test_metapath2vec_is_not_inductive(tmp_path):
     data = hi.stratified_split(_graph(), train=0.6, val=0.2, test=0.2, seed=0)
     config = hi.RunConfig(dataset="custom", model="metapath2vec", split="given", epochs=2,

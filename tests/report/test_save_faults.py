@@ -121,7 +121,7 @@ def test_overwrite_swaps_the_whole_folder(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    save_run(_result(3), out)
+    save_run(_result(3), out, overwrite=True)  # not a run folder: replaced when asked
     assert not (out / "stale.txt").exists()
     assert json.loads((out / "results.json").read_text())["seed"] == 3
     assert [p.name for p in tmp_path.iterdir()] == ["run"]

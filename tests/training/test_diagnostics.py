@@ -107,3 +107,22 @@ def test_chance_floor_is_the_same_in_chunks_on_a_large_validation_set():
     y = torch.arange(300_000) % 3  # 200 draws x 300k labels: computed in chunks
     floor = chance_floor(y, 3)
     assert 1 / 3 < floor < 1 / 3 + 0.005 and floor == chance_floor(y, 3)
+
+
+def test_a_class_without_training_labels_is_reported(toy_split, caplog):
+    data = toy_split.clone()
+    y, train = data["item"].y, data["item"].train_mask.clone()
+    train[y == 3] = False  # class 3 labelled in validation and test only
+    data["item"].train_mask = train
+    config = RunConfig(dataset="custom", model="mlp", split="given", epochs=3, seed=0)
+    with caplog.at_level(logging.WARNING):
+        result = run(config, data=data, progress=False)
+    name = data.class_names[3]
+    lost = int(((y == 3) & ~train & (y >= 0)).sum())
+    assert f"class {name!r} has no labelled training node: no model can learn it" in caplog.text
+    assert [w for w in result.warnings if "no labelled training node" in w] == [
+        f"class {name!r} has no labelled training node: no model can learn it (its recall "
+        f"will be 0); {lost} labelled nodes of it lie outside training"]
+    assert result.metrics["test"]["per_class"][name]["recall"] == 0.0
+    full = run(config, data=toy_split, progress=False)
+    assert not [w for w in full.warnings if "no labelled training node" in w]

@@ -101,6 +101,9 @@ def test_recall_objective_names_a_label(multilabel_graph):
     ({"loss": "focal"}, "loss 'focal' is single-label but the graph's labels are multi-label"),
     ({"sampler": "oversample-random"}, "sampler 'oversample-random' is single-label"),
     ({"augmenter": "bat"}, "augmenter 'bat' works on single-label graphs only"),
+    # the default loss ce, read as bce on multi-label data, is not what a refusal names
+    ({"model": "lp"}, "model 'lp' works on single-label graphs only; the graph's labels are multi"),
+    ({"model": "label-lr"}, "model 'label-lr' works on single-label graphs only"),
 ])
 def test_single_label_components_are_rejected_in_one_line(multilabel_graph, over, message):
     with pytest.raises(ConfigError, match=message) as err:
