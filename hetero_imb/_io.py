@@ -75,6 +75,18 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> Pat
     return path
 
 
+def save_torch(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save``, raising its failed writes (a full disk), which surface as a
+    RuntimeError from its zip writer, as the ``OSError`` they are."""
+    import torch
+
+    try:
+        torch.save(obj, path)
+    except RuntimeError as err:
+        raise OSError(f"could not write {Path(path).name} ({' '.join(str(err).split())}); "
+                      "is the disk full?") from err
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Atomically write ``text`` (UTF-8) to ``path``."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
@@ -196,8 +208,36 @@ def check_output_dir(
     return path
 
 
+def check_output_file(path: str | os.PathLike, *, parameter: str = "--out") -> Path:
+    """Check, before any work, that a file can be written at ``path`` (nothing is created).
+
+    ``path`` must name a file (not an existing folder, not empty) whose closest existing
+    folder is writable; an existing file will be replaced.
+
+    Raises:
+        OutputPathError: the file cannot be written; the message names ``parameter``.
+
+    Example:
+        >>> import tempfile
+        >>> check_output_file(Path(tempfile.gettempdir()) / "new-dir" / "p.csv").name
+        'p.csv'
+        >>> check_output_file(tempfile.gettempdir())
+        Traceback (most recent call last):
+        ...
+        hetero_imb._io.OutputPathError: --out: ... is an existing folder; expected a file path
+    """
+    if not str(path).strip():
+        raise OutputPathError(f"{parameter}: expected a file path, got {str(path)!r}")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise OutputPathError(f"{parameter}: {path} is an existing folder; expected a file path")
+    _probe_writable(_nearest_existing(path.parent, parameter), parameter)
+    return path
+
+
 def check_data_root(
-    path: str | os.PathLike, *, parameter: str = "--root", create: bool = False
+    path: str | os.PathLike, *, parameter: str = "--root", create: bool = False,
+    create_flag: str | None = "--create-root",
 ) -> Path:
     """Check a data root before any work: an existing, writable folder (for the cache).
 
@@ -208,6 +248,8 @@ def check_data_root(
         path: The folder.
         parameter: The option name used in messages.
         create: Create the folder when it does not exist.
+        create_flag: The option that sets ``create``, named in the message (``None``:
+            the command has none).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -219,9 +261,9 @@ def check_data_root(
     folder = _nearest_existing(path, parameter)
     if folder != path:
         if not create:
+            hint = f" (pass {create_flag} to create it)" if create_flag else ""
             raise OutputPathError(
-                f"{parameter}: {path} does not exist; expected an existing data folder "
-                "(pass --create-root to create it)"
+                f"{parameter}: {path} does not exist; expected an existing data folder{hint}"
             )
         _probe_writable(folder, parameter)
         path.mkdir(parents=True, mode=0o777)

@@ -215,6 +215,9 @@ def import_plugins(modules: list[str] | None) -> None:
     import importlib
 
     for module in modules or []:
+        if not isinstance(module, str) or not module.strip():
+            raise ValueError(f"plugin module must be an importable module name (e.g. "
+                             f"my_package.components), got {module!r}")
         try:
             importlib.import_module(module)
         except ImportError as err:

@@ -96,7 +96,7 @@ def renode_weights(conflict: Tensor, w_min: float = 0.5, w_max: float = 1.5) -> 
 
 @register_loss("renode")
 class ReNodeLoss(GraphAwareLoss):
-    """ReNode (NeurIPS 2021) weights from PPR conflict on the meta-path target graph; full/mini-batch, not with undersample.
+    """ReNode (NeurIPS 2021) weights from PPR conflict on the meta-path target graph; full/mini-batch.
 
     Params:
         base ("ce"): the loss whose per-node terms are weighted (ce, weighted,

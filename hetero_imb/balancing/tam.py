@@ -105,7 +105,7 @@ def class_temperature(class_counts: list[int], phi: float, gamma: float = 0.4) -
 
 @register_loss("tam")
 class TAMLoss(GraphAwareLoss):
-    """TAM margins (ICML 2022) over a base loss; neighbours: target nodes via meta-paths; full/mini-batch, not with undersample.
+    """TAM margins (ICML 2022) over a base loss; neighbours: target nodes via meta-paths; full/mini-batch.
 
     Params:
         base ("ce"): the loss applied to the adjusted logits (ce, weighted,

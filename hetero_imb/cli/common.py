@@ -57,8 +57,24 @@ def parse_key_values(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def components_help() -> str:
+#: How the ``compare`` command line sets a component's parameters, per kind (it has no
+#: ``--model-param``-style flag for the grid's axes).
+GRID_PARAMETERS = {
+    "dataset": "parameters in the grid file's dataset_options",
+    "model": "parameters as --models NAME[key=value,...]",
+    "loss": "parameters as --losses NAME[key=value,...]",
+    "sampler": "parameters as --samplers NAME[key=value,...]",
+    "augmenter": "parameters with --augmenter-param NAME=VALUE or --augmenters NAME[key=value,...]",
+    "smoother": "parameters with --smoother-param NAME=VALUE",
+}
+
+
+def components_help(parameters: dict[str, str] | None = None) -> str:
     """Every registered component of every kind, each with its parameters.
+
+    Args:
+        parameters: Per kind, how the command sets parameters (default: the ``train``
+            flags, e.g. ``--loss-param NAME=VALUE``).
 
     Example:
         >>> "  rgcn: R-GCN" in components_help()
@@ -68,7 +84,8 @@ def components_help() -> str:
     """
     blocks = ["components and their parameters (type range, default: meaning):"]
     for registry, flag, param_flag in COMPONENT_KINDS:
-        lines = [f"{registry.kind} ({flag} NAME; parameters with {param_flag} NAME=VALUE):"]
+        how = (parameters or {}).get(registry.kind, f"parameters with {param_flag} NAME=VALUE")
+        lines = [f"{registry.kind} ({flag} NAME; {how}):"]
         for name in registry:
             summary = registry.summary(name)
             lines.append(f"  {name}: {summary}" if summary else f"  {name}")
@@ -92,10 +109,12 @@ class _HelpFormatter(argparse.HelpFormatter):
         return "\n".join(out)
 
 
-def add_component_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags naming registered components; ``--help`` lists each with its parameters."""
+def add_component_arguments(parser: argparse.ArgumentParser,
+                            parameters: dict[str, str] | None = None) -> None:
+    """Flags naming registered components; ``--help`` lists each with its parameters
+    (``parameters``: see :func:`components_help`)."""
     for registry, flag, _ in COMPONENT_KINDS:
         parser.add_argument(flag, metavar="NAME",
                             help=f"one of: {', '.join(registry)} (see below)")
     parser.formatter_class = _HelpFormatter
-    parser.epilog = "\n\n".join(filter(None, [parser.epilog, components_help()]))
+    parser.epilog = "\n\n".join(filter(None, [parser.epilog, components_help(parameters)]))

@@ -30,11 +30,18 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .._io import atomic_write_json, atomic_write_text, check_data_root, check_output_dir
+from .._io import (
+    OutputPathError,
+    atomic_write_json,
+    atomic_write_text,
+    check_data_root,
+    check_output_dir,
+)
 from ..data.imbalance import MODE_HELP, MODES
 from ..report.results import save_run
 from ..report.summary import summarise
 from ..training import config as config_mod
+from ..training.checks import ConfigError
 from ..training.engine import progress_enabled
 from ..training.grid import Grid, RunSpec, split_components
 from ..training.parallel import check_jobs, imap_unordered, set_threads
@@ -76,18 +83,18 @@ def run_grid(
     for spec in specs:  # every name checked before the first run starts
         validate_names(spec.config)
     runs_dir = out / "runs"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    for stale in runs_dir.glob(".*.tmp"):  # staging folders of a killed process
-        shutil.rmtree(stale, ignore_errors=True)
-    atomic_write_text(out / "grid.yaml", grid.to_yaml())
-    write = echo or tqdm.write
     todo = []
-    for spec in specs:
+    for spec in specs:  # a finished run of another configuration: refused before any write
         folder = runs_dir / spec.key
         if (folder / "results.json").is_file():
             _check_same_config(folder, spec)
         else:
             todo.append((spec, folder))
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for stale in runs_dir.glob(".*.tmp"):  # staging folders of a killed process
+        shutil.rmtree(stale, ignore_errors=True)
+    atomic_write_text(out / "grid.yaml", grid.to_yaml())
+    write = echo or tqdm.write
     bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc="grid", unit="run",
                disable=not progress_enabled(progress))
     try:
@@ -124,7 +131,8 @@ def _run_here(todo: list[tuple[RunSpec, Path]], threads: int | None, write: Any,
 
 
 def _check_same_config(folder: Path, spec: RunSpec) -> None:
-    """Refuse to reuse a finished run whose saved config differs from the grid's."""
+    """Refuse to reuse a finished run whose saved config differs from the grid's (a
+    :class:`ConfigError`: the command line exits 2, nothing written)."""
     import yaml
 
     saved = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) or {}
@@ -132,7 +140,7 @@ def _check_same_config(folder: Path, spec: RunSpec) -> None:
     defaults = config_mod.RunConfig().to_dict()  # keys added since the run was saved
     differ = sorted(k for k in wanted if saved.get(k, defaults[k]) != wanted[k])
     if differ:
-        raise ValueError(
+        raise ConfigError(
             f"{folder} holds a finished run with a different configuration "
             f"({', '.join(differ)}); use another --out folder or delete that run"
         )
@@ -178,7 +186,7 @@ def _record_failure(spec: RunSpec, folder: Path, err: BaseException) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser of ``python -m hetero_imb.compare``."""
-    from .common import add_component_arguments
+    from .common import GRID_PARAMETERS, add_component_arguments
     from .errors import Parser
     from .plugins import add_plugin_argument
 
@@ -187,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a grid of models x losses x samplers x seeds and summarise it.",
     )
     parser.add_argument("--config", metavar="FILE", help="grid YAML (run-config keys + a 'grid' section)")
-    add_component_arguments(parser)
+    add_component_arguments(parser, GRID_PARAMETERS)
     parser.add_argument("--models", help="comma-separated model names; NAME[key=value,...] "
                         "sets a cell's parameters, e.g. rgcn[hidden=32]")
     parser.add_argument("--losses", help="comma-separated loss names, NAME[key=value,...] "
@@ -228,8 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _names(text: str | None) -> list[str] | None:
-    return split_components(text) if text else None
+def _names(text: str | None, flag: str) -> list[str] | None:
+    if text is None:
+        return None
+    names = split_components(text)
+    if not names:
+        raise ValueError(f"{flag} expects comma-separated names, got {text!r}")
+    return names
+
+
+def check_grid_folder(path: str | Path) -> None:
+    """Refuse an existing non-empty ``--out`` that is not a comparison grid's folder
+    (e.g. a ``train`` run folder), where the grid would mix its files with others'."""
+    out = Path(path)
+    if out.is_dir() and any(out.iterdir()) and not (
+            (out / "grid.yaml").is_file() or (out / "runs").is_dir()):
+        kind = "a run folder of hetero_imb.train" if (out / "results.json").is_file() else \
+            "a folder that is not a comparison grid's (no grid.yaml, no runs/)"
+        raise OutputPathError(f"--out: {out} is {kind}; expected a new folder or a grid "
+                              "folder to resume")
 
 
 def grid_from_args(args: argparse.Namespace) -> Grid:
@@ -238,17 +263,17 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
 
     values = config_mod.read_yaml(args.config) if args.config else {}
     seeds = None
-    if args.seeds:
+    if args.seeds is not None:
         try:
             seeds = [int(s) for s in args.seeds.split(",")]
         except ValueError:
             raise ValueError(f"--seeds expects integers like 0,1,2, got {args.seeds!r}") from None
     return Grid.from_dict(
         values,
-        models=_names(args.models) or ([args.model] if args.model else None),
-        losses=_names(args.losses) or ([args.loss] if args.loss else None),
-        samplers=_names(args.samplers) or ([args.sampler] if args.sampler else None),
-        augmenters=_names(args.augmenters),
+        models=_names(args.models, "--models") or ([args.model] if args.model else None),
+        losses=_names(args.losses, "--losses") or ([args.loss] if args.loss else None),
+        samplers=_names(args.samplers, "--samplers") or ([args.sampler] if args.sampler else None),
+        augmenters=_names(args.augmenters, "--augmenters"),
         seeds=seeds,
         cv=args.cv,
         dataset=args.dataset,
@@ -302,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.threads is not None:
             check_jobs(args.threads, "--threads")
         check_output_dir(args.out, resume=True)
+        check_grid_folder(args.out)
         for root in sorted({s.config.root for s in grid.runs() if s.config.root is not None}):
             check_data_root(root, create=args.create_root)
     except (*USAGE_ERRORS, ValueError, TypeError, AttributeError) as err:

@@ -224,7 +224,16 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
 def _prepare(parser: Parser, args: argparse.Namespace) -> tuple[config_mod.RunConfig, Path]:
     """Config and run folder, every check done before any work; usage errors exit 2."""
     try:
+        if args.out is not None and not str(args.out).strip():
+            raise ValueError(f"--out: expected a folder path, got {args.out!r}")
         config = config_from_args(args)
+        given = [flag for flag, value in (("--num-neighbors", args.num_neighbors),
+                                          ("--eval-num-neighbors", args.eval_num_neighbors),
+                                          ("--balanced-batches", args.balanced_batches))
+                 if value is not None]
+        if given and config.batch_size is None:
+            raise ValueError(f"{given[0]} applies to mini-batch training; give --batch-size B "
+                             "with it (full-batch training sees every node)")
         if args.threads is not None:
             set_threads(check_jobs(args.threads, "--threads"))
         out_dir = check_output_dir(args.out or default_out_dir(config), overwrite=args.overwrite)

@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from .._io import atomic_write, atomic_write_text
+from .._io import atomic_write, atomic_write_text, save_torch
 from ..data.graph import class_names as graph_class_names
 from ..data.graph import in_type_order, target_type
 from ..data.validate import validate_graph
@@ -135,7 +135,7 @@ def write_run_files(result: Any, folder: str | os.PathLike) -> None:
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     checkpoint = getattr(result, "checkpoint", None)
     if checkpoint is not None:
-        atomic_write(folder / "model.pt", lambda tmp: torch.save(checkpoint, tmp))
+        atomic_write(folder / "model.pt", lambda tmp: save_torch(checkpoint, tmp))
     if result.proba is None or not result.masks:
         return
     ids = getattr(result, "node_ids", None) or list(range(result.proba.size(0)))
@@ -304,8 +304,9 @@ class TrainedModel:
 
         import_plugins(self.config.plugins)
 
-    def graph(self) -> HeteroData:
-        """The run's own graph: its dataset reloaded, with the run's imbalance and split."""
+    def graph(self, root: str | None = None) -> HeteroData:
+        """The run's own graph: its dataset reloaded (from ``root``, default the run's
+        data root), with the run's imbalance and split."""
         from ..data.datasets import DATASETS, load
         from ..training.runner import prepare_data
         from .predictions import with_node_ids
@@ -316,11 +317,12 @@ class TrainedModel:
                 f"run {str(self.path)!r} was trained on a graph passed in code, which it cannot "
                 "reload; pass data=<your HeteroData> (python -m hetero_imb.predict: --graph FILE)"
             )
-        data = with_node_ids(load(cfg.dataset, root=cfg.root, **cfg.dataset_options))
+        root = cfg.root if root is None else root
+        data = with_node_ids(load(cfg.dataset, root=root, **cfg.dataset_options))
         # raw features: predict_proba applies the training run's own scaling
         return prepare_data(data, imbalance=cfg.imbalance, imbalance_mode=cfg.imbalance_mode,
                             split=cfg.split, seed=cfg.seed, standardize=False,
-                            dataset=cfg.dataset, root=cfg.root)
+                            dataset=cfg.dataset, root=root)
 
     def _check(self, data: HeteroData) -> HeteroData:
         return check_schema(self.payload, data)

@@ -22,7 +22,7 @@ import torch
 import torch_geometric
 from torch import Tensor
 
-from .._io import default_mode, replace_dir
+from .._io import default_mode, replace_dir, save_torch
 from ..training.config import RunConfig, to_yaml
 from .checkpoint import write_run_files
 
@@ -132,7 +132,7 @@ def _write_files(result: RunResult, folder: Path) -> None:
         "".join(json.dumps(row) + "\n" for row in result.history), encoding="utf-8"
     )
     if result.proba is not None:
-        torch.save({"proba": result.proba, "y": result.y, "masks": result.masks},
+        save_torch({"proba": result.proba, "y": result.y, "masks": result.masks},
                    folder / "predictions.pt")
     write_run_files(result, folder)  # model.pt, predictions.csv, history.csv
     # results.json last: its presence marks a complete run.

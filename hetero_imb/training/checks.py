@@ -89,6 +89,13 @@ def _check_split_fractions(split: Any) -> None:
             f"split fractions must each be in [0, 1] and add up to at most 1, got {split!r} "
             f"(sum {sum(fractions):g})"
         )
+    needs = (("training", "a model needs nodes to learn from"),
+             ("validation", "early stopping and model selection need one"),
+             ("test", "the reported metrics need one"))
+    for (part, why), fraction in zip(needs, fractions, strict=False):
+        if fraction == 0:
+            raise ConfigError(f"split {split!r} has no {part} part; {why} (e.g. "
+                              "stratified:0.6,0.2,0.2)")
 
 
 def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
@@ -142,8 +149,11 @@ def check_config(config: RunConfig, *, check_dataset: bool = True) -> RunConfig:
             f"eval_num_neighbors must have one entry per hop like num_neighbors "
             f"({len(config.num_neighbors)}), got {config.eval_num_neighbors!r}"
         )
-    if not isinstance(config.balanced_batches, bool):
-        raise ConfigError(f"balanced_batches must be true or false, got {config.balanced_batches!r}")
+    for name in ("balanced_batches", "standardize"):
+        if not isinstance(getattr(config, name), bool):
+            raise ConfigError(f"{name} must be true or false, got {getattr(config, name)!r}")
+    if config.root is not None and (not isinstance(config.root, str) or not config.root.strip()):
+        raise ConfigError(f"root must be a folder path (text) or null, got {config.root!r}")
     for name in ("dataset_options", "model_params", "loss_params", "sampler_params",
                  "augmenter_params", "smoother_params"):
         if not isinstance(getattr(config, name), dict):

@@ -120,15 +120,37 @@ def check_keys(values: dict[str, Any], source: str) -> None:
         )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the
+    last silently, so a grid file's second ``losses:`` would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML config file into a dict, with errors that name the file."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"config file {str(path)!r} does not exist")
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ValueError(f"config file {str(path)!r} {what}; expected a YAML file")
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        values = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+    except UnicodeDecodeError as err:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text ({err.reason} at byte "
+                         f"{err.start}); expected a YAML file") from None
     except yaml.YAMLError as err:
-        raise ValueError(f"config file {str(path)!r} is not valid YAML: {err}") from err
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = getattr(err, "problem", None) or str(err)
+        raise ValueError(f"config file {str(path)!r} is not valid YAML: {where}{what}") from err
     if not isinstance(values, dict):
         raise ValueError(f"config file {str(path)!r} must hold a mapping, got {type(values).__name__}")
     return values

@@ -241,12 +241,16 @@ class _Trainer:
         return bool(getattr(self.loss, "takes_index", False))
 
     def _row_index(self, index: Tensor, rows: int) -> Tensor:
-        """Node id of every row after re-sampling: -1 for the rows a sampler appended."""
+        """Node id of every row after re-sampling: -1 for the rows a sampler appended; an
+        undersampler's kept rows keep theirs (its ``last_kept`` positions)."""
         index = index.to(self.dev)
         if rows == index.numel():
             return index
         if rows > index.numel():  # oversamplers keep the original rows first
             return torch.cat([index, index.new_full((rows - index.numel(),), -1)])
+        kept = getattr(self.sampler, "last_kept", None)  # an undersampler's kept positions
+        if kept is not None and kept.numel() == rows:
+            return index[kept.to(self.dev)]
         raise ValueError(
             f"loss {getattr(self.loss, 'name', type(self.loss).__name__)!r} needs each row's "
             f"node, but sampler {getattr(self.sampler, 'name', '?')!r} dropped rows; use "

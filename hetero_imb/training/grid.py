@@ -188,22 +188,33 @@ class Grid:
             return list(items)
 
         cv = grid_values.get("cv")
-        if cv is not None and (not isinstance(cv, int) or cv < 2):
+        if cv is not None and (isinstance(cv, bool) or not isinstance(cv, int) or cv < 2):
             raise ValueError(f"grid 'cv' must be an integer >= 2 or null, got {cv!r}")
         seeds = axis("seeds", [base.seed])
-        if not all(isinstance(s, int) for s in seeds):
+        if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
             raise ValueError(f"grid 'seeds' must be integers, got {seeds!r}")
-        return cls(
+        if cv is not None and len(seeds) > 1:
+            raise ValueError(f"grid 'cv' runs the {cv} folds of one seed, got seeds {seeds}; "
+                             "give one seed (e.g. --seeds 0), or one grid per seed")
+        grid = cls(
             base=base,
             models=[parse_component(m, "models") for m in axis("models", [base.model])],
             losses=[parse_component(x, "losses") for x in axis("losses", [base.loss])],
             samplers=[parse_component(x, "samplers") for x in axis("samplers", [base.sampler])],
-            seeds=seeds,
+            seeds=[seeds[0]] if cv is not None else seeds,
             cv=cv,
             skip=list(grid_values.get("skip") or []),
             augmenters=None if grid_values.get("augmenters") is None else
             [parse_component(x, "augmenters") for x in axis("augmenters", [])],
         )
+        for name in ("models", "losses", "samplers", "augmenters", "seeds"):
+            entries = getattr(grid, name) or []
+            labels = [e if isinstance(e, int) else e.label for e in entries]
+            twice = next((x for i, x in enumerate(labels) if x in labels[:i]), None)
+            if twice is not None:  # one run listed twice would count twice in the summary
+                raise ValueError(f"grid '{name}' lists {twice!r} twice; expected each entry "
+                                 f"once, got {labels}")
+        return grid
 
     def to_yaml(self) -> str:
         """The resolved grid as YAML (saved next to the summary)."""

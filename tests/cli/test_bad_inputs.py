@@ -74,6 +74,11 @@ USAGE_CASES = {
     "num-neighbors-text": (["--num-neighbors", "a,b"], ["--num-neighbors", "'a,b'"]),
     "split-over-1": (["--split", "stratified:0.9,0.2,0.2"], ["split", "1.3"]),
     "split-unknown": (["--split", "random"], ["split must be", "'random'"]),
+    "split-no-test": (["--split", "stratified:0.6,0.4,0"], ["split", "has no test part"]),
+    "plugin-empty": (["--plugin", ""], ["plugin module must be an importable module name"]),
+    "num-neighbors-full-batch": (["--num-neighbors", "10,10"],
+                                 ["--num-neighbors applies to mini-batch training"]),
+    "balanced-batches-full-batch": (["--balanced-batches"], ["--balanced-batches applies to"]),
     "kfold-bad-fold": (["--split", "kfold:5:7"], ["split", "kfold:5:7"]),
     "imbalance-malformed": (["--imbalance", "steps:10"], ["--imbalance", "steps:10"]),
     "imbalance-ratio-1": (["--imbalance", "step:1"], ["--imbalance", "> 1"]),
@@ -132,6 +137,39 @@ def test_config_file_bad_value(place, capsys, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model_params: {dropout: 2}\n")
     _train(place, capsys, "--config", str(cfg), needles=["dropout", "2"])
+
+
+@pytest.mark.parametrize(("text", "needles"), [
+    ("standardize: 'no'\n", ["standardize must be true or false, got 'no'"]),
+    ("standardize: 5\n", ["standardize must be true or false, got 5"]),
+    ("root: 5\n", ["root must be a folder path (text) or null, got 5"]),
+])
+def test_config_file_values_of_the_wrong_type(place, capsys, tmp_path, text, needles):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)  # "no" was read as true: features standardised all the same
+    outs, _ = place
+    before = _tree(outs)
+    code, err = _call(train_cli.main, [*FAST, "--config", str(cfg), "--out", str(outs / "r")],
+                      capsys)
+    _check(code, err, 2, needles, outs, before)
+
+
+def test_config_file_key_given_twice(place, capsys, tmp_path):
+    cfg = tmp_path / "twice.yaml"
+    cfg.write_text("epochs: 3\nmodel: gcn\nepochs: 5\n")  # YAML keeps the last silently
+    _train(place, capsys, "--config", str(cfg),
+           needles=["twice.yaml", "line 3, column 1: key 'epochs' is given twice"])
+
+
+def test_empty_out_is_refused(place, capsys):
+    _train(place, capsys, "--out", "", needles=["--out: expected a folder path, got ''"])
+
+
+def test_config_file_not_text_or_a_folder(place, capsys, tmp_path):
+    binary = tmp_path / "c.yaml"
+    binary.write_bytes(b"model: rgcn\n\xff\xfe\n")
+    _train(place, capsys, "--config", str(binary), needles=["c.yaml", "is not UTF-8 text"])
+    _train(place, capsys, "--config", str(tmp_path), needles=["is a folder; expected a YAML"])
 
 
 def test_root_typo_is_refused_and_not_created(place, capsys):

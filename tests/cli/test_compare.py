@@ -34,8 +34,10 @@ def test_grid_expands_in_stable_order():
     assert specs[0].key == "mlp__ce__none__seed0"
     assert specs[3].key == "mlp__focal[gamma=1.0]__none__seed1"
     assert specs[3].config.loss_params == {"gamma": 1.0}
-    cv = list(_grid(cv=3).runs())
+    cv = list(_grid(cv=3, seeds=[0]).runs())
     assert len(cv) == 2 * 2 * 3 and cv[0].config.split == "kfold:3:0"
+    with pytest.raises(ValueError, match=r"'cv' runs the 3 folds of one seed, got seeds \[0, 1\]"):
+        _grid(cv=3)  # seed 1 would be dropped without a word
 
 
 def test_grid_writes_summaries_and_pictures(tmp_path):
@@ -201,6 +203,50 @@ def test_skip_rules_with_negation():
 def test_resume_refuses_a_folder_with_another_configuration(tmp_path):
     run_grid(_grid(models=["mlp"], seeds=[0]), tmp_path / "g", progress=False,
              echo=lambda line: None, plots=False)
+    before = {p: p.read_bytes() for p in (tmp_path / "g").rglob("*") if p.is_file()}
     with pytest.raises(ValueError, match="different configuration.*imbalance"):
         run_grid(_grid(models=["mlp"], seeds=[0], imbalance="step:3", imbalance_mode="mask"),
                  tmp_path / "g", progress=False, echo=lambda line: None, plots=False)
+    # grid.yaml and the summaries still describe the runs that are there
+    assert {p: p.read_bytes() for p in (tmp_path / "g").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--models", "mlp,mlp"], "grid 'models' lists 'mlp' twice"),
+    (["--models", "mlp", "--seeds", "0,0"], "grid 'seeds' lists 0 twice"),
+    (["--models", "mlp", "--losses", "ce,focal[gamma=1.0],focal[gamma=1.0]"],
+     "grid 'losses' lists 'focal[gamma=1.0]' twice"),
+    (["--models", ""], "--models expects comma-separated names, got ''"),
+    (["--models", ","], "--models expects comma-separated names, got ','"),
+    (["--models", "mlp", "--seeds", ""], "--seeds expects integers like 0,1,2, got ''"),
+    (["--models", "mlp", "--cv", "3", "--seeds", "0,1"], "'cv' runs the 3 folds of one seed"),
+])
+def test_grid_lists_that_would_mislead_exit_2(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["--dataset", "synthetic", *args, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_resume_with_another_configuration_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "g"
+    common = ["--models", "mlp", "--seeds", "0", "--epochs", "2", "--no-plots", "--out", str(out)]
+    assert main(["--dataset", "synthetic", *common]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(["--dataset", "synthetic", "--imbalance", "step:3", *common]) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished run with a different configuration (imbalance)" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_train_run_folder_is_not_a_grid_folder(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text("{}")
+    with pytest.raises(SystemExit) as exc:
+        main(["--dataset", "synthetic", "--models", "mlp", "--out", str(run)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "is a run folder of hetero_imb.train" in err
+    assert [p.name for p in run.iterdir()] == ["results.json"]

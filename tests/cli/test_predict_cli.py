@@ -1,6 +1,7 @@
 """``python -m hetero_imb.predict`` on run folders written by ``hetero_imb.train``."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -72,6 +73,54 @@ def test_not_a_run_folder_exits_2(tmp_path, capsys):
     assert predict([str(tmp_path), "--out", str(tmp_path / "p.csv")]) == 2
     assert "model.pt does not exist" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+def _refused(args, capsys):
+    """Exit status and stderr of a predict call that must be refused in one line."""
+    try:
+        code = predict(args)
+    except SystemExit as stop:  # argparse-level errors exit from the parser
+        code = stop.code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("python -m hetero_imb.predict: error: "), err
+    return code, err
+
+
+def test_bad_inputs_exit_2_in_one_line_before_scoring(tmp_path, capsys):
+    run = _train(tmp_path, "--model", "mlp")
+    capsys.readouterr()
+    (tmp_path / "text.pt").write_text("not a graph")
+    torch.save({"item": 1}, tmp_path / "dict.pt")
+    cases = [
+        (["--out", str(run)], "--out: .* is an existing folder; expected a file path"),
+        (["--out", ""], "--out: expected a file path, got ''"),
+        (["--graph", str(tmp_path / "text.pt")], "is not a file saved with torch.save"),
+        (["--graph", str(tmp_path / "dict.pt")], "holds a dict; expected a torch_geometric"),
+        (["--graph", str(tmp_path)], "is a folder; expected a file saved with torch.save"),
+        (["--dataset", "synthetic", "--root", str(tmp_path / "nope")],
+         r"--root: .*nope does not exist; expected an existing data folder$"),
+        (["--dataset-option", "num_items=50"], "--dataset-option applies to --dataset"),
+        (["--plugin", ""], "plugin module must be an importable module name"),
+        (["--dataset", "synthetic", "--graph", "x.pt"], "not allowed with argument --dataset"),
+    ]
+    for extra, message in cases:
+        code, err = _refused([str(run), *extra], capsys)
+        assert code == 2 and re.search(message, err.strip().removesuffix(" (see --help)")), err
+    assert not (tmp_path / "nope").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dict.pt", "run", "text.pt"]
+
+
+def test_a_failed_write_exits_1_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    run = _train(tmp_path, "--model", "mlp")
+    capsys.readouterr()
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    code, err = _refused([str(run), "--out", str(tmp_path / "p.csv")], capsys)
+    assert code == 1 and "could not write" in err and "No space left on device" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_run_folder_holds_checkpoint_csvs_and_tuned_report(tmp_path, capsys):

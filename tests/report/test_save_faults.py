@@ -156,3 +156,26 @@ def test_unwritable_parent_saves_to_the_temp_dir_and_says_so(tmp_path, monkeypat
         import shutil
 
         shutil.rmtree(where)
+
+
+def test_a_full_disk_in_torch_save_is_an_os_error_and_the_results_are_kept(tmp_path, monkeypatch):
+    # torch's zip writer reports a full disk as a RuntimeError ("[enforce fail at
+    # inline_container.cc] unexpected pos"); it is the OSError save_run rescues from
+    real_save = torch.save
+
+    def full_disk(obj, path, *args, **kwargs):
+        if Path(path).parent.parent == tmp_path:  # the staging folder beside the run
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 7104")
+        return real_save(obj, path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(SaveError, match="could not write predictions.pt .*is the disk full") as err:
+        save_run(_result(6), tmp_path / "run")
+    where = Path(str(err.value).rsplit(" ", 1)[1])
+    try:
+        assert json.loads((where / "results.json").read_text())["seed"] == 6
+        assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-written folder
+    finally:
+        import shutil
+
+        shutil.rmtree(where)

@@ -48,3 +48,33 @@ def test_a_model_built_on_another_graph_is_named(toy_split):
 def test_build_model_takes_a_graph():
     with pytest.raises(TypeError, match="data must be a torch_geometric HeteroData, got dict"):
         build_model("rgcn", {"a": 1})
+
+
+class _IndexRecorder(torch.nn.Module):
+    """Cross-entropy that keeps the node ids and labels of every row it is given."""
+
+    takes_index = True
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, logits, y, index=None, **_):
+        self.seen.append((index.clone(), y.clone()))
+        return torch.nn.functional.cross_entropy(logits, y)
+
+
+def test_an_undersampler_keeps_each_rows_node_id_for_graph_losses(toy_split):
+    # TAM and ReNode read each row's node: after undersampling, the kept rows' ids
+    # (they were refused before: "sampler 'undersample' dropped rows")
+    from hetero_imb.balancing.samplers import SAMPLERS
+
+    loss = _IndexRecorder()
+    _fit(build_model("mlp", toy_split), toy_split, loss=loss, epochs=3,
+         sampler=SAMPLERS.get("undersample")())
+    y = toy_split["item"].y
+    train = int(toy_split["item"].train_mask.sum())
+    for index, rows_y in loss.seen:
+        assert 0 < index.numel() < train and bool((index >= 0).all())
+        assert torch.equal(y[index], rows_y)  # each id is the node of its own row
+        assert index.unique().numel() == index.numel()
