@@ -26,9 +26,9 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,7 +36,11 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
 
-from hetero_imb.training.decision import tune_run
+from hetero_imb._io import check_output_file
+from hetero_imb.training.decision import parse_decision, tune_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_args.py
+from _args import Parser, validated, warn  # noqa: E402
 
 #: A run folder's repeat: ``seedN`` (a grid over seeds) or ``foldN`` (``--cv``).
 _REPEAT = re.compile(r"__(seed|fold)(\d+)$")
@@ -52,6 +56,13 @@ def grid_runs(root: Path) -> list[tuple[Path, str, tuple[str, int], dict]]:
         repeat = (tail.group(1), int(tail.group(2))) if tail else ("", 0)
         out.append((path.parent, cfg, repeat, json.loads(path.read_text())))
     return out
+
+
+def failed_runs(root: Path) -> list[str]:
+    """Names of the run folders under ``root/runs`` that hold an ``error.json`` (the run
+    failed) and no ``results.json``: left out of every table."""
+    return sorted(path.parent.name for path in (root / "runs").glob("*/error.json")
+                  if not (path.parent / "results.json").is_file())
 
 
 def _row(metrics: dict, rare: str, ap: float) -> list[float]:
@@ -128,8 +139,10 @@ def paired(root: Path, rare: str, against: str,
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: 0 with the table (a stderr line says how many runs failed and are
+    left out), 1 when every run of the grid failed, 2 for bad arguments (nothing written)."""
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", type=Path, help="a compare --out folder")
     parser.add_argument("--rare", required=True, help="class whose recall and AP are shown")
     parser.add_argument("--specs", default="", help="comma-separated extra tune_decision specs")
@@ -141,8 +154,18 @@ def main() -> None:
                         help="also print, per configuration, the mean and standard error of its "
                              "per-seed difference from the same model with this loss "
                              "(argmax), e.g. weighted")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    specs = [s for s in args.specs.split(",") if s]
+    decisions = [validated(parser, "--specs", parse_decision, spec) for spec in specs]
+    if args.runs_csv:
+        validated(parser, "--runs-csv", check_output_file, args.runs_csv, parameter="--runs-csv")
     runs = grid_runs(args.grid)
+    failed = failed_runs(args.grid)
+    if not runs and failed:
+        print(f"{parser.prog}: error: every run of the grid failed ({len(failed)} under "
+              f"{args.grid / 'runs'} with error.json and no results.json, first: {failed[0]}); "
+              f"nothing to tabulate", file=sys.stderr)
+        return 1
     if not runs:
         parser.error(f"grid must be a compare --out folder with runs/*/results.json, "
                      f"got {str(args.grid)!r} (no run found)")
@@ -150,6 +173,10 @@ def main() -> None:
     if args.rare not in names:
         parser.error(f"--rare must be one of the grid's classes ({', '.join(names)}), "
                      f"got {args.rare!r}")
+    for spec, decision in zip(specs, decisions, strict=True):
+        if decision.target_class is not None and decision.target_class not in names:
+            parser.error(f"--specs {spec!r} names class {decision.target_class!r}; expected "
+                         f"one of the grid's classes ({', '.join(names)})")
     pairs = paired(args.grid, args.rare, args.against, args.split) if args.against else {}
     if args.against and not pairs:
         losses = sorted({cfg.split("__")[1] for _, cfg, _, _ in runs if "__" in cfg})
@@ -161,7 +188,7 @@ def main() -> None:
 
         args.runs_csv.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(run_rows(args.grid, args.rare)).to_csv(args.runs_csv, index=False)
-    rows = collect(args.grid, args.rare, [s for s in args.specs.split(",") if s], args.split)
+    rows = collect(args.grid, args.rare, specs, args.split)
     print(f"{args.split} split")
     print(f"| configuration | decision | runs | macro-F1 | balanced accuracy | "
           f"recall[{args.rare}] | AP[{args.rare}] | mean epochs | fit s |")
@@ -182,7 +209,12 @@ def main() -> None:
             cells = [f"{100 * m:+.1f} ± {100 * e:.1f}" for m, e in zip(diff.mean(0), se, strict=True)]
             print(f"| {cfg} | {len(diff)} | {' | '.join(cells)} | "
                   f"{int((diff[:, 0] > 0).sum())}/{len(diff)} |")
+    if failed:
+        warn(parser.prog, f"{len(failed)} of {len(failed) + len(runs)} runs failed and are left "
+                          f"out of the table (first: {failed[0]}); see "
+                          f"{args.grid / 'runs'}/<run>/error.json")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

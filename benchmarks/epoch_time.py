@@ -23,10 +23,11 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -34,12 +35,16 @@ from torch_geometric.data import HeteroData
 from torch_geometric.utils import remove_self_loops, to_undirected
 
 from hetero_imb.balancing.losses import build_loss
-from hetero_imb.data.datasets import load
+from hetero_imb.data.datasets import DATASETS, load
 from hetero_imb.data.graph import class_counts, split_mask, target_type
 from hetero_imb.data.imbalance import make_imbalance
 from hetero_imb.data.splits import stratified_split
-from hetero_imb.models import build_model
+from hetero_imb.models import MODELS, build_model
+from hetero_imb.registry import UnknownComponentError
 from hetero_imb.training.engine import fit, parameter_groups
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_args.py
+from _args import Parser, non_negative_int, positive_int, validated  # noqa: E402
 
 CORA_COUNTS = (818, 426, 418, 351, 298, 217, 180)
 
@@ -76,6 +81,27 @@ def make_citation(seed: int = 0, features: int = 1433, words: int = 18,
     data.metapaths = [[("paper", "cites", "paper")]]
     data.name = "citation"
     return data
+
+
+def parse_cases(text: str) -> list[tuple[str, str, str]]:
+    """``"citation:gcn,freebase:rgcn"`` -> ``[(case, dataset, model), ...]``, every name
+    checked (``citation`` or a registered dataset; a registered model).
+
+    Raises:
+        ValueError: an entry that is not ``DATASET:MODEL`` or names an unknown component.
+    """
+    out = []
+    for case in text.split(","):
+        dataset, sep, model_name = case.partition(":")
+        if not sep or not dataset or not model_name or ":" in model_name:
+            raise ValueError(f"--cases expects comma-separated DATASET:MODEL pairs "
+                             f"(e.g. citation:gcn,freebase:rgcn), got {case!r} in {text!r}")
+        if dataset != "citation" and dataset not in DATASETS:
+            raise UnknownComponentError("dataset", dataset, ["citation", *DATASETS.names()],
+                                        parameter="--cases")
+        MODELS.get(model_name, parameter="--cases")
+        out.append((case, dataset, model_name))
+    return out
 
 
 def prepare(dataset: str):
@@ -152,14 +178,16 @@ def paired_epochs(model_name: str, data, epochs: int) -> tuple[list[float], list
     return ours_times, bare_times[1:]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="citation:gcn,freebase:rgcn",
                         help="comma-separated dataset:model pairs")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
-    args = parser.parse_args()
+    parser.add_argument("--epochs", type=positive_int, default=20)
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument("--threads", type=non_negative_int, default=0,
+                        help="torch threads (0 = default)")
+    args = parser.parse_args(argv)
+    cases = validated(parser, "--cases", parse_cases, args.cases)
     warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -167,8 +195,7 @@ def main() -> None:
           f"{args.epochs} epochs x {args.repeats} alternating repeats")
     print(f"{'case':<16}{'method':<10}{'ours s/epoch':>13}{'bare s/epoch':>13}{'ratio':>8}"
           f"{'median of repeat ratios':>25}{'range':>14}")
-    for case in args.cases.split(","):
-        dataset, model_name = case.split(":")
+    for case, dataset, model_name in cases:
         data = prepare(dataset)
         time_hand(model_name, data, 2)  # warm-up (caches, allocator)
         runs: dict[str, tuple[list[float], list[float]]] = {"paired": ([], []),

@@ -13,7 +13,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -22,26 +21,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # benchmarks/_args.py, rgcn_variants.py
+from _args import Parser, non_negative_int, positive_int, validated  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="freebase", help="freebase (default) or synthetic")
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per variant")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hidden", type=positive_int, default=64)
+    parser.add_argument("--steps", type=positive_int, default=10, help="timed steps per variant")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     args = parser.parse_args(argv)
+    from hetero_imb.data.datasets import DATASETS
+
+    validated(parser, "--dataset", DATASETS.get, args.dataset, parameter="--dataset")
 
     import torch
+    from rgcn_variants import load_graph
     from torch_geometric.nn import GCNConv
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
     from hetero_imb.models.homogeneous import homogeneous_projection
     from hetero_imb.models.sparse_adj import gcn_adjacency
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from rgcn_variants import load_graph
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -28,9 +28,10 @@ Usage (each configuration ``MODEL[params]/LOSS``):
 
 from __future__ import annotations
 
-import argparse
 import logging
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,11 +40,18 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 import hetero_imb as hi
+from hetero_imb.balancing.losses import LOSSES
+from hetero_imb.data.datasets import DATASETS
 from hetero_imb.data.graph import labels
+from hetero_imb.data.imbalance import parse_imbalance
+from hetero_imb.models import MODELS
 from hetero_imb.models.smoothers import fit_smoother, smoothed
 from hetero_imb.report.predictions import with_node_ids
 from hetero_imb.training.grid import parse_component, split_components
-from hetero_imb.training.runner import prepare_data
+from hetero_imb.training.runner import prepare_data, validate_names
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_args.py
+from _args import Parser, component, int_list, validated  # noqa: E402
 
 #: The configurations measured by default: label propagation, the four label-lr
 #: variants, and R-GCN (reads no training label: the control).
@@ -61,6 +69,21 @@ def config_of(spec: str, seed: int) -> hi.RunConfig:
     return hi.RunConfig(model=model.name, model_params=model.params, loss=loss.name,
                         loss_params=loss.params, split="given", standardize=False, seed=seed,
                         epochs=200, patience=80)
+
+
+def check_config_spec(spec: str) -> None:
+    """Refuse a ``MODEL[params]/LOSS`` entry whose names, parameters or pairing a run would
+    refuse (``ValueError``, naming ``--configs``)."""
+    model_text, sep, loss_text = spec.partition("/")
+    if not model_text or (sep and not loss_text):
+        raise ValueError(f"--configs expects comma-separated MODEL[params]/LOSS entries "
+                         f"(e.g. lp/ce,rgcn/weighted), got {spec!r}")
+    component(MODELS, model_text, "--configs")
+    component(LOSSES, loss_text or "ce", "--configs")
+    try:
+        validate_names(config_of(spec, 0), check_dataset=False)
+    except ValueError as err:
+        raise ValueError(f"--configs entry {spec!r}: {err}") from None
 
 
 def balanced_accuracy(proba: Tensor, data: HeteroData) -> float:
@@ -81,8 +104,8 @@ def cell(values: np.ndarray, signed: bool = False) -> str:
     return f"{values.mean():{'+' if signed else ''}.1f} ± {values.std():.1f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="freebase")
     parser.add_argument("--imbalance", default="step:10")
     parser.add_argument("--split", default="stratified:0.6,0.2,0.2")
@@ -90,16 +113,27 @@ def main() -> None:
                         help="comma-separated MODEL[params]/LOSS")
     parser.add_argument("--control", default="rgcn/weighted",
                         help="the configuration that reads no training label")
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    args = parser.parse_args()
-    logging.disable(logging.WARNING)
-    torch.set_num_threads(1)
+    parser.add_argument("--seeds", type=int_list(0), default=[0, 1, 2, 3, 4],
+                        help="comma-separated seeds (default 0,1,2,3,4)")
+    args = parser.parse_args(argv)
+    validated(parser, "--dataset", DATASETS.get, args.dataset, parameter="--dataset")
+    validated(parser, "--imbalance", parse_imbalance, args.imbalance)
+    for mode in ("mask", "drop"):
+        validated(parser, "--split", validate_names, hi.RunConfig(
+            dataset=args.dataset, imbalance=args.imbalance, imbalance_mode=mode, split=args.split))
     specs = split_components(args.configs)
+    if not specs:
+        parser.error(f"--configs expects comma-separated MODEL[params]/LOSS entries, "
+                     f"got {args.configs!r}")
+    for spec in specs:
+        validated(parser, "--configs", check_config_spec, spec)
     if args.control not in specs:
         parser.error(f"--control must be one of --configs ({', '.join(specs)}), got {args.control!r}")
+    logging.disable(logging.WARNING)
+    torch.set_num_threads(1)
     base = with_node_ids(hi.load(args.dataset))
     found: dict[str, list[tuple[float, float]]] = {}  # row -> per seed (mask, drop)
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         graphs = {mode: prepare_data(base, imbalance=args.imbalance, imbalance_mode=mode,
                                      split=args.split, seed=seed, dataset=args.dataset)
                   for mode in ("mask", "drop")}

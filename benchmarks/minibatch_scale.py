@@ -34,11 +34,21 @@ import resource
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # benchmarks/_args.py
+from _args import (  # noqa: E402
+    Parser,
+    child_error,
+    int_at_least,
+    neighbors,
+    positive_int,
+    validated,
+)
 
 #: The modes (mini-batch: ``--batch-size`` seeds, ``--num-neighbors`` fan-out).
 MODES = ("full", "minibatch")
@@ -61,23 +71,44 @@ def generate(items: int, path: Path) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     data = make_synthetic(num_items=items, num_users=items // 10, num_tags=items // 100)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(data, path)
     edges = sum(int(data[et].num_edges) for et in data.edge_types)
     return {"generate_wall_seconds": round(wall, 1), "generate_cpu_seconds": round(cpu, 1),
             "items": items, "edges": edges}
 
 
+def run_config(args: argparse.Namespace, mode: str):
+    """The RunConfig of ``mode``'s run (as ``hetero_imb.train`` would build it)."""
+    from hetero_imb.training.config import RunConfig
+
+    return RunConfig(dataset="synthetic", model="rgcn", epochs=args.epochs, patience=0,
+                     device="cpu", split=args.split, **mode_settings(args, mode))
+
+
+def check_graph(path: Path) -> None:
+    """Refuse a ``--graph`` that is neither a saved graph (a ``torch.save`` archive, reused)
+    nor a new file that can be written (``ValueError`` naming ``--graph``)."""
+    from hetero_imb._io import check_output_file
+
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"--graph expects a graph saved by this script (a torch.save archive) "
+                         f"or a new file path, got {str(path)!r} (not a torch.save archive)")
+    if not path.exists():
+        check_output_file(path, parameter="--graph")
+    elif not path.is_file():
+        raise ValueError(f"--graph expects a file path, got {str(path)!r} (not a file)")
+
+
 def worker(args: argparse.Namespace) -> None:
     """One run of ``args.worker`` on the saved graph; prints its figures as JSON."""
     import torch
 
-    from hetero_imb.training.config import RunConfig
     from hetero_imb.training.runner import run
 
     torch.set_num_threads(args.threads)
     data = torch.load(args.graph, weights_only=False)
-    config = RunConfig(dataset="synthetic", model="rgcn", epochs=args.epochs, patience=0,
-                       device="cpu", split=args.split, **mode_settings(args, args.worker))
+    config = run_config(args, args.worker)
     cpu_marks: list[float] = []  # CPU clock after each epoch (epoch 1's start is unknown)
     start = time.perf_counter()
     result = run(config, data=data, progress=False,
@@ -102,7 +133,11 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def run_mode(args: argparse.Namespace, mode: str) -> dict:
-    """Run ``mode`` in a fresh process (under GNU time when present); its figures."""
+    """Run ``mode`` in a fresh process (under GNU time when present); its figures.
+
+    Raises:
+        RuntimeError: the run failed; the message is the child's own error line.
+    """
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", mode,
            "--graph", str(args.graph), "--epochs", str(args.epochs),
            "--threads", str(args.threads), "--split", args.split,
@@ -111,38 +146,59 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
         cmd = ["/usr/bin/time", "-v", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"{mode} run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{mode} run failed (rc {proc.returncode}): {child_error(proc.stderr)}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     out["peak_rss_gb"] = round(int(rss.group(1)) / 2**20, 2) if rss else out["peak_rss_gb_getrusage"]
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=1_000_000, help="item nodes (10 edges each)")
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: 0 when every mode ran, 1 when any failed (one line each), 2 for bad
+    arguments (nothing generated or run)."""
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int_at_least(100), default=1_000_000,
+                        help="item nodes (10 edges each; >= 100, for items / 100 tags)")
     parser.add_argument("--mode", action="append", choices=list(MODES), help="repeatable")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=4096, help="mini-batch seed nodes")
-    parser.add_argument("--num-neighbors", default="10,10", help="mini-batch fan-out per hop")
+    parser.add_argument("--epochs", type=positive_int, default=2)
+    parser.add_argument("--threads", type=positive_int, default=1)
+    parser.add_argument("--batch-size", type=positive_int, default=4096,
+                        help="mini-batch seed nodes")
+    parser.add_argument("--num-neighbors", type=neighbors, default="10,10",
+                        help="mini-batch fan-out per hop")
     parser.add_argument("--split", default="stratified:0.6,0.2,0.2",
                         help="the run's split (a semi-supervised one, e.g. stratified:0.05,0.05,0.9, "
                         "trains on fewer seed nodes; full batch costs the same either way)")
     parser.add_argument("--graph", type=Path, default=None,
                         help="saved graph (reused when it exists; default: a file in /tmp)")
     parser.add_argument("--worker", choices=list(MODES), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    from hetero_imb.cli.errors import report
+    from hetero_imb.training.runner import validate_names
+
+    for mode in args.mode or list(MODES):
+        validated(parser, "--split", validate_names, run_config(args, mode), check_dataset=False)
     if args.worker:
-        worker(args)
-        return
+        try:
+            worker(args)
+        except Exception as err:  # one line for the parent, which reports it
+            report(parser.prog, f"{type(err).__name__}: {err}")
+            return 1
+        return 0
     if args.graph is None:
         args.graph = Path("/tmp") / f"hetero_imb_synthetic_{args.items}.pt"
+    validated(parser, "--graph", check_graph, args.graph)
     if not args.graph.exists():
         print(json.dumps(generate(args.items, args.graph)), flush=True)
+    failed = 0
     for mode in args.mode or list(MODES):
-        print(json.dumps(run_mode(args, mode)), flush=True)
+        try:
+            print(json.dumps(run_mode(args, mode)), flush=True)
+        except RuntimeError as err:
+            report(parser.prog, err)
+            failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -30,6 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # benchmarks/_args.py
+from _args import (  # noqa: E402
+    Parser,
+    child_error,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    validated,
+)
 
 
 def _rss_mb() -> float:
@@ -122,17 +131,27 @@ def _estimate_fast_gb(args: argparse.Namespace) -> float:
     return num_edges * args.hidden * args.hidden * 4 / 2**30
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bases_value(text: str) -> str:
+    """argparse type of ``--bases``: ``none`` or an integer >= 1 (returned as given)."""
+    if text.lower() != "none" and not (text.strip().isdigit() and int(text) >= 1):
+        raise argparse.ArgumentTypeError(f"expected 'none' or an integer >= 1, got {text!r}")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: 0 when every variant ran (or was skipped), 1 when any failed, 2 for
+    bad arguments."""
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="freebase", help="freebase (default) or synthetic")
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--num-layers", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5, help="timed epochs per variant")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed epochs first")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hidden", type=positive_int, default=64)
+    parser.add_argument("--num-layers", type=positive_int, default=2)
+    parser.add_argument("--epochs", type=positive_int, default=5, help="timed epochs per variant")
+    parser.add_argument("--warmup", type=non_negative_int, default=1, help="untimed epochs first")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument(
-        "--bases", nargs="+", default=["none", "2", "4"], help="num_bases values ('none': full)"
+        "--bases", nargs="+", type=bases_value, default=["none", "2", "4"],
+        help="num_bases values ('none': full)",
     )
     parser.add_argument(
         "--implementations",
@@ -141,15 +160,19 @@ def main(argv: list[str] | None = None) -> None:
         choices=["spmm", "rgcn", "fast"],
     )
     parser.add_argument(
-        "--max-gb", type=float, default=8.0, help="skip FastRGCNConv variants above this estimate"
+        "--max-gb", type=positive_float, default=8.0,
+        help="skip FastRGCNConv variants above this estimate",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    from hetero_imb.data.datasets import DATASETS
+
+    validated(parser, "--dataset", DATASETS.get, args.dataset, parameter="--dataset")
 
     if args.worker:  # child process: run one variant, print its JSON
         spec = json.loads(args.worker)
         print(json.dumps(run_variant(args, spec["implementation"], spec["num_bases"])))
-        return
+        return 0
 
     fast_gb = _estimate_fast_gb(args) if "fast" in args.implementations else 0.0
     rows = []
@@ -164,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
             cmd = [sys.executable, __file__, "--worker", spec, *_forward_args(args)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
-                tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+                tail = child_error(proc.stderr)
                 rows.append((label, None, f"failed (rc {proc.returncode}): {tail}"))
                 continue
             rows.append((label, json.loads(proc.stdout.strip().splitlines()[-1]), ""))
@@ -189,6 +212,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['peak_rss_mb']:>13.0f} "
                 f"{r['peak_over_graph_mb']:>15.0f} {r['params']:>9}"
             )
+    failed = [label for label, r, note in rows if r is None and note.startswith("failed")]
+    if failed:
+        print(f"{parser.prog}: error: {len(failed)} of {len(rows)} variants failed (first: "
+              f"{' '.join(failed[0].split())}); see the table", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _forward_args(args: argparse.Namespace) -> list[str]:
@@ -211,4 +240,4 @@ def _forward_args(args: argparse.Namespace) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -31,16 +31,35 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
 import hetero_imb as hi
+from hetero_imb.balancing.losses import LOSSES
+from hetero_imb.data.datasets import DATASETS
 from hetero_imb.data.graph import class_counts, labels
+from hetero_imb.data.imbalance import parse_imbalance
+from hetero_imb.models import MODELS
+from hetero_imb.models.smoothers import SMOOTHERS
 from hetero_imb.report.predictions import with_node_ids
-from hetero_imb.training.grid import parse_component
-from hetero_imb.training.runner import prepare_data
+from hetero_imb.training.decision import parse_decision
+from hetero_imb.training.grid import Component
+from hetero_imb.training.runner import prepare_data, validate_names
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_args.py
+from _args import (  # noqa: E402
+    Parser,
+    component,
+    int_list,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    validated,
+)
 
 
 def select(scores: np.ndarray, pool: np.ndarray, counts: list[int], alpha: float) -> dict[int, np.ndarray]:
@@ -65,38 +84,61 @@ def select(scores: np.ndarray, pool: np.ndarray, counts: list[int], alpha: float
     return chosen
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_config(args: argparse.Namespace, loss: Component, seed: int) -> hi.RunConfig:
+    """The configured run on the graph's own (given) split."""
+    return hi.RunConfig(
+        model=args.model, loss=loss.name, loss_params=loss.params, smoother=args.smoother,
+        tune_decision=args.tune_decision, split="given", standardize=False, seed=seed,
+        epochs=args.epochs, patience=args.patience, model_params={"hidden": args.hidden})
+
+
+def check_run(config: hi.RunConfig) -> None:
+    """Refuse names and options a run would refuse together (``ValueError`` naming the flags)."""
+    try:
+        validate_names(config, check_dataset=False)
+    except ValueError as err:
+        raise ValueError(f"--model {config.model!r} with --loss {config.loss!r}, --smoother "
+                         f"{config.smoother!r}, --hidden {config.model_params['hidden']}: "
+                         f"{err}") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="freebase")
     parser.add_argument("--imbalance", default="step:10")
     parser.add_argument("--model", default="han")
     parser.add_argument("--loss", default="tam[base=balanced-softmax]", help="NAME[key=value,...]")
     parser.add_argument("--smoother", default="cs")
     parser.add_argument("--tune-decision", default="balanced-accuracy")
-    parser.add_argument("--epochs", type=int, default=400)
-    parser.add_argument("--patience", type=int, default=80)
-    parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--alpha", type=float, default=1.0)
+    parser.add_argument("--epochs", type=positive_int, default=400)
+    parser.add_argument("--patience", type=non_negative_int, default=80)
+    parser.add_argument("--hidden", type=positive_int, default=32)
+    parser.add_argument("--seeds", type=int_list(0), default=[0, 1, 2, 3, 4],
+                        help="comma-separated seeds (default 0,1,2,3,4)")
+    parser.add_argument("--rounds", type=positive_int, default=1,
+                        help="self-training rounds after the first run (>= 1)")
+    parser.add_argument("--alpha", type=non_negative_float, default=1.0)
     parser.add_argument("--teacher", choices=("decision", "argmax"), default="decision",
                         help="pseudo-labels from the offset-adjusted scores or the raw ones")
     parser.add_argument("--pool", choices=("unlabelled", "outside-split"), default="unlabelled")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    validated(parser, "--dataset", DATASETS.get, args.dataset, parameter="--dataset")
+    validated(parser, "--imbalance", parse_imbalance, args.imbalance)
+    validated(parser, "--model", MODELS.get, args.model, parameter="--model")
+    loss = validated(parser, "--loss", component, LOSSES, args.loss, "--loss")
+    validated(parser, "--smoother", SMOOTHERS.get, args.smoother, parameter="--smoother")
+    validated(parser, "--tune-decision", parse_decision, args.tune_decision)
+    validated(parser, "--model", check_run, run_config(args, loss, args.seeds[0]))
     logging.disable(logging.WARNING)
-    loss = parse_component(args.loss, "loss")
     base = with_node_ids(hi.load(args.dataset))
     scores: dict[int, list[list[float]]] = {}  # round -> per seed: test, val x argmax, decision
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         data = prepare_data(base, imbalance=args.imbalance, imbalance_mode="mask",
                             split="stratified:0.6,0.2,0.2", seed=seed)
         target = data.target_node_type
         y, train, val, test = (labels(data), data[target].train_mask,
                                data[target].val_mask, data[target].test_mask)
-        config = hi.RunConfig(
-            model=args.model, loss=loss.name, loss_params=loss.params, smoother=args.smoother,
-            tune_decision=args.tune_decision, split="given", standardize=False, seed=seed,
-            epochs=args.epochs, patience=args.patience, model_params={"hidden": args.hidden})
+        config = run_config(args, loss, seed)
         pool = (~train & ~val).numpy()
         if args.pool == "outside-split":
             pool &= test.numpy()  # every node of Freebase is in one of the three splits

@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_args.py
+from _args import Parser, child_error, neighbors, positive_int, validated  # noqa: E402
+
 #: Extra arguments of each case (mini-batch unless the name says full).
 CASES = {
     "han": ["--model", "han", "--model-param", "max_metapath_neighbors=5"],
@@ -42,6 +45,42 @@ CASES = {
     "rgcn-full": ["--model", "rgcn"],
     "gat": ["--model", "gat"],
 }
+
+
+def case_config(name: str, args: argparse.Namespace):
+    """The RunConfig the case's ``hetero_imb.train`` run builds (to check it first)."""
+    from hetero_imb.models import MODELS
+    from hetero_imb.training.config import RunConfig
+
+    extra = CASES[name]
+    model = extra[extra.index("--model") + 1]
+    pairs = [extra[i + 1] for i, flag in enumerate(extra) if flag == "--model-param"]
+    minibatch = {} if name.endswith("-full") else {
+        "batch_size": args.batch_size,
+        "num_neighbors": [int(k) for k in args.num_neighbors.split(",")]}
+    return RunConfig(
+        dataset="synthetic", dataset_options={"num_items": args.items, "num_users": args.users,
+                                              "num_tags": args.tags},
+        model=model, model_params=MODELS.parse(model, pairs, flag="--model-param"),
+        split=args.split, epochs=args.epochs, patience=0, device="cpu", **minibatch)
+
+
+def check_args(parser: Parser, args: argparse.Namespace) -> None:
+    """Every case's run checked as ``hetero_imb.train`` would check it, and ``--out``;
+    exit 2 with one line on the first problem. Nothing is created."""
+    from hetero_imb._io import check_output_dir
+    from hetero_imb.data.datasets import DATASETS
+    from hetero_imb.training.config import RunConfig
+    from hetero_imb.training.runner import validate_names
+
+    validated(parser, "--split", validate_names, RunConfig(dataset="synthetic", split=args.split),
+              check_dataset=False)
+    validated(parser, "--items/--users/--tags", DATASETS.validate, "synthetic",
+              {"num_items": args.items, "num_users": args.users, "num_tags": args.tags})
+    for name in args.cases:
+        validated(parser, "--cases", lambda n: validate_names(case_config(n, args)), name)
+    if args.out is not None:
+        validated(parser, "--out", check_output_dir, args.out, parameter="--out", resume=True)
 
 
 def run_case(name: str, args: argparse.Namespace, out: Path) -> dict:
@@ -74,7 +113,7 @@ def run_case(name: str, args: argparse.Namespace, out: Path) -> dict:
            "wall_s": round(wall, 1), "cpu_s": round(sum(map(float, cpu)), 1) if cpu else None,
            "load_after": round(os.getloadavg()[0], 1), "command": " ".join(cmd)}
     if proc.returncode != 0:
-        row["error"] = proc.stderr.strip().splitlines()[-3:]
+        row["error"] = child_error(proc.stderr)
         return row
     results = json.loads((out / "results.json").read_text())
     epochs = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
@@ -89,26 +128,38 @@ def run_case(name: str, args: argparse.Namespace, out: Path) -> dict:
     return row
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: 0 when every case ran, 1 when any failed (its row holds the child's
+    error; one line on stderr says how many), 2 for bad arguments (nothing run or created)."""
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=["han", "hgt", "sehgnn"], choices=sorted(CASES))
-    parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--tags", type=int, default=10_000)
+    parser.add_argument("--items", type=positive_int, default=1_000_000)
+    parser.add_argument("--users", type=positive_int, default=100_000)
+    parser.add_argument("--tags", type=positive_int, default=10_000)
     parser.add_argument("--split", default="stratified:0.05,0.05,0.9",
                         help="train/val/test fractions (a small train share keeps epochs short)")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=4096)
-    parser.add_argument("--num-neighbors", default="10,10")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=positive_int, default=2)
+    parser.add_argument("--batch-size", type=positive_int, default=4096)
+    parser.add_argument("--num-neighbors", type=neighbors, default="10,10")
+    parser.add_argument("--threads", type=positive_int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="keep run folders here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
     base = args.out or Path(tempfile.mkdtemp(prefix="synthetic_scale_"))
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  load {os.getloadavg()[0]:.1f}  "
           f"items={args.items} users={args.users} tags={args.tags}", flush=True)
+    failed = []
     for name in args.cases:
-        print(json.dumps(run_case(name, args, base / name)), flush=True)
+        row = run_case(name, args, base / name)
+        print(json.dumps(row), flush=True)
+        if row["rc"] != 0:
+            failed.append(f"{name}: {row['error']}")
+    if failed:
+        print(f"{parser.prog}: error: {len(failed)} of {len(args.cases)} cases failed (first: "
+              f"{failed[0]}); see the rows' error fields", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
