@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         print(f"\npaired against MODEL + {args.against} on the same seed, argmax, points "
               f"(mean ± standard error)")
-        print(f"| configuration | seeds | balanced accuracy | recall[{args.rare}] | seeds ahead |")
+        print(f"| configuration | seeds | balanced accuracy | recall[{args.rare}] | seeds ahead (balanced accuracy) |")
         print("|---|---|---|---|---|")
         for cfg, diff in sorted(pairs.items()):
             se = diff.std(0, ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.zeros(2)

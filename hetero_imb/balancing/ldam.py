@@ -96,6 +96,23 @@ class LDAMLoss(BalancedLoss):
         """Training-loop hook: ``epoch`` (1-based) has just finished."""
         self.epochs_done = int(epoch)
 
+    @classmethod
+    def unused_schedule(cls, hparams: dict[str, Any], kept_epoch: int) -> str:
+        """DRW that starts after the kept epoch never re-weighted the kept model.
+
+        Example:
+            >>> LDAMLoss.unused_schedule({"drw_epoch": 30}, 12)[:44]
+            "loss 'ldam': the kept weights are from epoch"
+            >>> LDAMLoss.unused_schedule({"drw_epoch": 30}, 40)
+            ''
+        """
+        start = hparams.get("drw_epoch")
+        if start is None or kept_epoch >= start:
+            return ""
+        return (f"{cls._owner()}: the kept weights are from epoch {kept_epoch}, before "
+                f"drw_epoch {start}, so its deferred re-weighting never applied to them; "
+                "lower drw_epoch or raise epochs/patience")
+
     @property
     def drw_active(self) -> bool:
         """Whether the epoch being trained is at or past ``drw_epoch``."""

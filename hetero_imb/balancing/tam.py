@@ -124,6 +124,22 @@ class TAMLoss(GraphAwareLoss):
         "warmup": ParamSpec("int", 5, "epochs before the margins apply", low=0),
     }
 
+    @classmethod
+    def unused_schedule(cls, hparams: dict[str, Any], kept_epoch: int) -> str:
+        """Margins are first computed after ``warmup`` epochs and used from the next one.
+
+        Example:
+            >>> TAMLoss.unused_schedule({"warmup": 5}, 5)[:44]
+            "loss 'tam': the kept weights are from epoch "
+            >>> TAMLoss.unused_schedule({"warmup": 5}, 6)
+            ''
+        """
+        if kept_epoch > hparams.get("warmup", 0):
+            return ""
+        return (f"{cls._owner()}: the kept weights are from epoch {kept_epoch}, within its "
+                f"warmup of {hparams.get('warmup')} epochs, so its margins never applied to "
+                "them; lower warmup or raise epochs/patience")
+
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.register_buffer("margin", torch.zeros(0, self.num_classes), persistent=False)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,7 @@ from ..registry import Registry
 from .graph import class_counts, labelled_mask, select_rows
 from .multilabel_imbalance import keep_multilabel
 from .splits import _check_graph, _check_seed, _copy_graph
+from .validate import GraphWarning
 
 __all__ = ["MODES", "PROFILES", "make_imbalance", "parse_imbalance"]
 
@@ -293,6 +295,12 @@ def make_imbalance(
         "seed": seed,
     }
     log.info("imbalance (%s): %s -> %s %s", mode, before, after, where)
+    if ratio is not None and list(after) == list(before):
+        warnings.warn(
+            f"imbalance {profile}:{ratio:g} changed no class count ({list(before)} {where}): "
+            f"the graph is already at least that imbalanced; a larger ratio reduces more",
+            GraphWarning, stacklevel=2,
+        )
     return out
 
 

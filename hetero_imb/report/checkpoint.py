@@ -156,10 +156,16 @@ def write_run_files(result: Any, folder: str | os.PathLike) -> None:
 
 
 def _decide(proba: Tensor, offsets: list[float] | None) -> Tensor:
-    scores = proba.clamp_min(1e-12).log()
-    if offsets is not None:
-        scores = scores + torch.tensor(offsets, dtype=scores.dtype)
-    return scores.argmax(dim=-1)
+    """Class ids under the tuned offsets, in float64 as they were tuned and scored
+    (:func:`~hetero_imb.training.decision.tune_run`): an offset sits 1e-9 past the
+    point where a validation node switches class, which float32 scores would lose."""
+    import numpy as np
+
+    from ..training.decision import apply_offsets
+
+    log_p = np.log(np.clip(proba.detach().cpu().numpy().astype(np.float64), 1e-12, None))
+    chosen = apply_offsets(log_p, None if offsets is None else np.asarray(offsets, np.float64))
+    return torch.as_tensor(chosen, dtype=torch.long)
 
 
 def _ids_differ(saved: list[Any], data: HeteroData, node_type: str) -> bool:

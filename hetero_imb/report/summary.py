@@ -109,12 +109,14 @@ def markdown_table(agg: pd.DataFrame, frame: pd.DataFrame) -> str:
             if pd.isna(mean):
                 cells.append("–")
                 continue
-            text = f"{100 * mean:.1f} ± {100 * std:.1f}"
+            # one run has no spread to show (its std is stored as 0 in summary.csv)
+            text = f"{100 * mean:.1f}" if int(row["runs"]) < 2 else f"{100 * mean:.1f} ± {100 * std:.1f}"
             cells.append(f"**{text}**" if np.isclose(mean, best[c]) else text)
         cells.append(f"{row['fit_seconds_mean']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
-    notes = ["", "Metrics in % on the test split, mean ± std over seeds/folds; rows ranked by "
-             "mean VALIDATION macro-F1 (best first); the best test mean per column in **bold**."]
+    notes = ["", "Metrics in % on the test split, mean ± sample std (n − 1) over seeds/folds "
+             "(a single run: its value alone); rows ranked by mean VALIDATION macro-F1 (best "
+             "first); the best test mean per column in **bold**."]
     feats = frame[(frame["status"] == "ok") & (frame["features"] != "graph")]
     for model, desc in feats.groupby("model")["features"].first().items():
         # feature baselines say which features; label propagation what it propagated

@@ -256,6 +256,18 @@ def fit_model(config: RunConfig, data: HeteroData, progress: bool | None = None,
     return spec.fit(data, context)
 
 
+def _unused_schedule(config: RunConfig, history: list[dict[str, Any]],
+                     best_epoch: int | None) -> list[str]:
+    """The loss's own line when a part of it that starts late never shaped the kept
+    weights (neural runs only: the feature baselines have no epochs)."""
+    if not history or best_epoch is None or config.loss not in LOSSES:
+        return []
+    loss = LOSSES.get(config.loss)
+    line = getattr(loss, "unused_schedule", lambda *_: "")(
+        LOSSES.validate(config.loss, config.loss_params), int(best_epoch))
+    return [line] if line else []
+
+
 def run(
     config: RunConfig, *, data: HeteroData | None = None, progress: bool | None = None,
     callbacks: Any = None,
@@ -323,7 +335,8 @@ def run(
         decision = tune_run(config.tune_decision, proba, y, masks, names, held_out)
         warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names)
     warnings = [*untrained_class_warnings(y, split_mask(data, "train"), names), *warnings,
-                *first_epoch_warnings(out.history, out.best_epoch)]
+                *first_epoch_warnings(out.history, out.best_epoch),
+                *_unused_schedule(config, out.history, out.best_epoch)]
     for line in warnings:
         log.warning("%s (%s %s %s seed %d)", line, config.dataset, config.model, config.loss,
                     config.seed)

@@ -356,3 +356,18 @@ def test_parse_imbalance_malformed(spec):
 def test_parsed_spec_feeds_make_imbalance(toy_graph):
     out = make_imbalance(toy_graph, **parse_imbalance("counts:100,50,20,10"), mode="drop")
     assert class_counts(out) == [100, 50, 20, 10]
+
+
+def test_a_ratio_that_changes_nothing_says_so():
+    import warnings
+
+    from hetero_imb.data.datasets.synthetic import make_synthetic
+    from hetero_imb.data.validate import GraphWarning
+
+    data = make_synthetic(seed=0)  # counts 182, 74, 26, 18: already steeper than step:5
+    with pytest.warns(GraphWarning, match=r"imbalance step:5 changed no class count \(\[182, 74, 26, 18\] labelled"):
+        out = make_imbalance(data, ratio=5, profile="step")
+    assert out.imbalance["counts_after"] == out.imbalance["counts_before"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphWarning)
+        make_imbalance(data, ratio=10, profile="step")  # reduces class 2: no warning

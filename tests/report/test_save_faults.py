@@ -138,6 +138,17 @@ def test_failed_move_says_where_the_results_are(tmp_path, monkeypatch):
     assert json.loads((where / "results.json").read_text())["seed"] == 4
 
 
+def _rescued_seed(err: SaveError) -> int:
+    """The seed of the run saved in the temporary folder the error names (then removed)."""
+    import shutil
+
+    where = Path(str(err).rsplit(" ", 1)[1])
+    try:
+        return json.loads((where / "results.json").read_text())["seed"]
+    finally:
+        shutil.rmtree(where)
+
+
 def test_unwritable_parent_saves_to_the_temp_dir_and_says_so(tmp_path, monkeypatch):
     real_stage = results_mod._stage
 
@@ -149,13 +160,7 @@ def test_unwritable_parent_saves_to_the_temp_dir_and_says_so(tmp_path, monkeypat
     monkeypatch.setattr(results_mod, "_stage", stage)
     with pytest.raises(SaveError, match="results were saved to") as err:
         save_run(_result(5), tmp_path / "run")
-    where = Path(str(err.value).rsplit(" ", 1)[1])
-    try:
-        assert json.loads((where / "results.json").read_text())["seed"] == 5
-    finally:
-        import shutil
-
-        shutil.rmtree(where)
+    assert _rescued_seed(err.value) == 5
 
 
 def test_a_full_disk_in_torch_save_is_an_os_error_and_the_results_are_kept(tmp_path, monkeypatch):
@@ -171,11 +176,5 @@ def test_a_full_disk_in_torch_save_is_an_os_error_and_the_results_are_kept(tmp_p
     monkeypatch.setattr(torch, "save", full_disk)
     with pytest.raises(SaveError, match="could not write predictions.pt .*is the disk full") as err:
         save_run(_result(6), tmp_path / "run")
-    where = Path(str(err.value).rsplit(" ", 1)[1])
-    try:
-        assert json.loads((where / "results.json").read_text())["seed"] == 6
-        assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-written folder
-    finally:
-        import shutil
-
-        shutil.rmtree(where)
+    assert _rescued_seed(err.value) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-written folder

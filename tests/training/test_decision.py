@@ -128,3 +128,33 @@ def test_min_recall_expected_recall_on_new_nodes():
 def test_min_recall_needs_validation_nodes_of_the_class():
     with pytest.raises(ValueError, match="needs validation nodes of class 'b'"):
         tune_offsets(SCORES, np.zeros(5, dtype=int), "min-recall:b:0.8", ["a", "b"])
+
+
+@pytest.mark.parametrize("spec", ["macro-f1", "balanced-accuracy"])
+def test_saved_decisions_are_the_tuned_ones_on_float32_probabilities(spec):
+    # a run keeps float32 probabilities; offsets sit 1e-9 past a validation node's switch
+    # point, and predictions.csv / predict (report.checkpoint._decide) used to apply them
+    # in float32, where that node stayed on its old class: 1 of 120 validation labels,
+    # and a validation balanced accuracy 5-12 points below results.json's
+    import torch
+
+    from hetero_imb.report.checkpoint import _decide
+
+    rng = np.random.default_rng(0)
+    differ = 0
+    for trial in range(20):
+        n, k = 200, 4
+        y = rng.integers(0, k, n)
+        logits = rng.normal(size=(n, k)) + 1.5 * np.eye(k)[y] * rng.random((n, 1))
+        proba = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=1)
+        val = np.zeros(n, dtype=bool)
+        val[: n // 2] = True
+        record = tune_run(spec, proba, y, {"val": val, "test": ~val}, list("abcd"))
+        saved = _decide(proba, record["offsets"]).numpy()
+        for split, mask in (("val", val), ("test", ~val)):
+            tuned = record["metrics"][split]
+            recall = [np.mean(saved[mask & (y == c)] == c) for c in range(k)]
+            assert np.mean(recall) == pytest.approx(tuned["balanced_accuracy"], abs=1e-12), trial
+        float32 = (proba.log() + torch.tensor(record["offsets"], dtype=torch.float32)).argmax(1)
+        differ += int((float32.numpy() != saved).any())
+    assert differ > 0  # the float32 rule would have failed this test

@@ -126,3 +126,18 @@ def test_a_class_without_training_labels_is_reported(toy_split, caplog):
     assert result.metrics["test"]["per_class"][name]["recall"] == 0.0
     full = run(config, data=toy_split, progress=False)
     assert not [w for w in full.warnings if "no labelled training node" in w]
+
+
+@pytest.mark.parametrize(("loss", "params", "needle"), [
+    ("ldam", {"drw_epoch": 50}, "before drw_epoch 50, so its deferred re-weighting never"),
+    ("tam", {"warmup": 50}, "within its warmup of 50 epochs, so its margins never applied"),
+])
+def test_a_loss_schedule_that_never_shaped_the_kept_weights_is_reported(toy_split, loss, params,
+                                                                         needle):
+    config = RunConfig(dataset="custom", model="mlp", loss=loss, loss_params=params, epochs=4,
+                       seed=0)
+    result = run(config, data=toy_split, progress=False)
+    assert [w for w in result.warnings if needle in w]
+    early = run(config.replace(loss_params={k: 2 for k in params}, epochs=30, patience=0),
+                data=toy_split, progress=False)
+    assert not [w for w in early.warnings if "never applied" in w or "never re-weight" in w]

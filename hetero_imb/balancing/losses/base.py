@@ -84,6 +84,17 @@ class BalancedLoss(nn.Module):
         self.hparams = validate_params(params, self.params, owner=self._owner())
 
     @classmethod
+    def unused_schedule(cls, hparams: dict[str, Any], kept_epoch: int) -> str:
+        """Why a part of the loss that starts at some epoch never shaped the kept
+        weights, or ``""`` (the default: nothing scheduled).
+
+        Args:
+            hparams: The loss's resolved options.
+            kept_epoch: The epoch whose weights the run kept (early stopping).
+        """
+        return ""
+
+    @classmethod
     def _owner(cls) -> str:
         """``"loss '<name>'"``: the registered name, else the class name, for messages."""
         return f"loss {cls.name or LOSSES.name_of(cls) or cls.__name__!r}"
