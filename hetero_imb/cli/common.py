@@ -32,6 +32,30 @@ COMPONENT_KINDS: tuple[tuple[Registry[Any], str, str], ...] = (
 )
 
 
+def check_roots(roots: Sequence[str | None], *, create: bool = False,
+                create_flag: str | None = "--create-root") -> None:
+    """Check each data root a command will use before any work: the given ones
+    (``--root`` or a config's ``root``), else ``$HETERO_IMB_DATA`` when set, which a typo
+    would otherwise turn into a new, empty data root. A missing folder is refused
+    unless ``create``.
+
+    Raises:
+        OutputPathError: a root cannot be used; the message names ``--root`` or the
+            environment variable.
+    """
+    import os
+
+    from .._io import check_data_root
+    from ..paths import ENV_DATA
+
+    given = [r for r in roots if r is not None]
+    for root in sorted(set(given)):
+        check_data_root(root, create=create, create_flag=create_flag)
+    env = os.environ.get(ENV_DATA)
+    if len(given) < len(roots) and env:  # some run falls back to the environment
+        check_data_root(env, parameter=f"${ENV_DATA}", create=create, create_flag=create_flag)
+
+
 def choices_help(registry: Registry[Any]) -> str:
     """``name (summary)`` entries of a registry, for one-line help."""
     return "; ".join(f"{n} ({registry.summary(n)})" if registry.summary(n) else n for n in registry)

@@ -34,7 +34,6 @@ from .._io import (
     OutputPathError,
     atomic_write_json,
     atomic_write_text,
-    check_data_root,
     check_output_dir,
 )
 from ..data.imbalance import MODE_HELP, MODES
@@ -46,6 +45,7 @@ from ..training.engine import progress_enabled
 from ..training.grid import Grid, RunSpec, split_components
 from ..training.parallel import check_jobs, imap_unordered, set_threads
 from ..training.runner import run, validate_names
+from .common import check_roots
 
 log = logging.getLogger(__name__)
 
@@ -328,8 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_jobs(args.threads, "--threads")
         check_output_dir(args.out, resume=True)
         check_grid_folder(args.out)
-        for root in sorted({s.config.root for s in grid.runs() if s.config.root is not None}):
-            check_data_root(root, create=args.create_root)
+        check_roots([s.config.root for s in grid.runs()], create=args.create_root)
     except (*USAGE_ERRORS, ValueError, TypeError, AttributeError) as err:
         parser.fail(err)
     start = time.perf_counter()

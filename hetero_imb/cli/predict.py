@@ -19,11 +19,11 @@ from pathlib import Path
 
 from torch_geometric.data import HeteroData
 
-from .._io import OutputPathError, atomic_write, check_data_root, check_output_file
+from .._io import OutputPathError, atomic_write, check_output_file
 from ..data.datasets import DATASETS
 from ..registry import UnknownComponentError
 from ..report.checkpoint import TrainedModel, load_run
-from .common import parse_key_values
+from .common import check_roots, parse_key_values
 from .errors import EXIT_DATA, EXIT_USAGE, Parser, one_line, report
 from .plugins import add_plugin_argument, preload_plugins
 
@@ -61,10 +61,10 @@ def _check_args(parser: Parser, args: argparse.Namespace) -> None:
     """Usage errors found before the model is loaded (exit 2, nothing written)."""
     if args.dataset_option and not args.dataset:
         parser.fail("--dataset-option applies to --dataset; give --dataset NAME with it")
-    if args.root is not None:
-        if args.graph:
-            parser.fail("--root applies to --dataset or the run's own graph, not to --graph")
-        check_data_root(args.root, parameter="--root", create_flag=None)
+    if args.root is not None and args.graph:
+        parser.fail("--root applies to --dataset or the run's own graph, not to --graph")
+    if not args.graph:
+        check_roots([args.root], create_flag=None)
     if args.out != "-":
         check_output_file(args.out, parameter="--out")
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import check_data_root, check_output_dir
+from .._io import check_output_dir
 from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
@@ -30,7 +30,7 @@ from ..training import distributed
 from ..training.callbacks import ProgressLines, TensorBoardLogger
 from ..training.parallel import check_jobs, set_threads
 from ..training.runner import run, validate_names
-from .common import add_component_arguments, component_params, parse_key_values
+from .common import add_component_arguments, check_roots, component_params, parse_key_values
 from .errors import DATA_ERRORS, EXIT_INTERRUPTED, USAGE_ERRORS, Parser, exit_code, report
 from .plugins import add_plugin_argument, preload_plugins
 
@@ -209,8 +209,9 @@ def summary_text(result: RunResult, out_dir: Path) -> str:
     if result.decision:
         tuned = result.decision["metrics"]["test"]
         kind = "thresholds" if "thresholds" in result.decision else "offsets"  # multi-label
-        offsets = ", ".join(f"{n} {b:+.3f}" for n, b in zip(result.class_names,
-                                                           result.decision[kind], strict=True))
+        form = "{:.3f}" if kind == "thresholds" else "{:+.3f}"  # probabilities, not offsets
+        offsets = ", ".join(f"{n} {form.format(b)}" for n, b in zip(result.class_names,
+                                                                   result.decision[kind], strict=True))
         lines += ["", f"TEST with tuned decisions ({result.decision['spec']}, on validation; "
                   f"{kind} {offsets}"
                   + ("" if result.decision["reached"] else
@@ -237,8 +238,7 @@ def _prepare(parser: Parser, args: argparse.Namespace) -> tuple[config_mod.RunCo
         if args.threads is not None:
             set_threads(check_jobs(args.threads, "--threads"))
         out_dir = check_output_dir(args.out or default_out_dir(config), overwrite=args.overwrite)
-        if config.root is not None:
-            check_data_root(config.root, create=args.create_root)
+        check_roots([config.root], create=args.create_root)
     except (*USAGE_ERRORS, ValueError, TypeError) as err:
         parser.fail(err)
     return config, out_dir
@@ -301,10 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.quiet:
         test = result.metrics["test"]
-        print(
-            f"{config.dataset} {config.model} {config.loss}: test macro-F1 {test['macro_f1']:.4f} "
-            f"balanced acc {test['balanced_accuracy']:.4f} -> {out_dir}"
-        )
+        line = (f"{config.dataset} {config.model} {config.loss}: test macro-F1 "
+                f"{test['macro_f1']:.4f} balanced acc {test['balanced_accuracy']:.4f}")
+        if result.decision:  # what predictions.csv and predict give
+            tuned = result.decision["metrics"]["test"]
+            line += (f"; tuned ({result.decision['spec']}) macro-F1 {tuned['macro_f1']:.4f} "
+                     f"balanced acc {tuned['balanced_accuracy']:.4f}")
+        print(f"{line} -> {out_dir}")
     else:
         print(summary_text(result, out_dir))
     return 0

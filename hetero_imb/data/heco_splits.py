@@ -147,4 +147,8 @@ def heco_split(
     overlap = int((masks[0] & masks[2]).sum() + (masks[1] & masks[2]).sum())
     if overlap:
         raise DatasetFileError(f"published split {dataset} heco:{size}: test shares {overlap} nodes")
+    shared = int((masks[0] & masks[1]).sum())  # validation would score training nodes
+    if shared:
+        raise DatasetFileError(f"published split {dataset} heco:{size}: train and val share "
+                               f"{shared} nodes; expected disjoint files")
     return _with_masks(data, target, masks, {"kind": "heco", "size": int(size)})

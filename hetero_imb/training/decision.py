@@ -91,11 +91,16 @@ def parse_decision(spec: str | None) -> DecisionSpec:
             try:
                 value = float(number)
             except ValueError:
-                value = -1.0
+                value = math.nan
             if name and prefix == "recall:" and 0.0 <= value <= 1.0:
                 return DecisionSpec("recall", name, value)
             if name and prefix == "min-recall:" and 0.0 < value < 1.0:
                 return DecisionSpec("min-recall", name, min_recall=value)
+            if name and math.isfinite(value):  # a number, out of its range
+                what, allowed = (("PRECISION_FLOOR", "[0, 1]") if prefix == "recall:"
+                                 else ("RECALL", "(0, 1), both ends excluded"))
+                raise ValueError(f"tune_decision {spec!r}: {what} must be in {allowed}, got "
+                                 f"{number}")
     raise ValueError(f"tune_decision must be {_FORMS}, got {spec!r}")
 
 

@@ -118,6 +118,7 @@ def collapse_warnings(
     proba: Tensor,
     mask: Tensor,
     class_names: Sequence[str],
+    y: Tensor | None = None,
 ) -> list[str]:
     """Warnings for a collapsed run (empty list when it looks healthy).
 
@@ -126,10 +127,13 @@ def collapse_warnings(
         proba: Class probabilities of every target node ``[N, C]``.
         mask: The nodes to judge the predictions on (e.g. labelled val + test nodes).
         class_names: Class names, index = class id.
+        y: Class ids of every node; with them, classes the model never predicts
+            among the evaluated nodes of those classes are named too.
 
     Returns:
-        One line per symptom: a single predicted class, a training loss stuck at
-        ``ln C`` (uniform predictions).
+        One line per symptom: a single predicted class, classes never predicted (the
+        rare classes a model "ignores"), a training loss stuck at ``ln C`` (uniform
+        predictions).
 
     Example:
         >>> import torch
@@ -145,6 +149,19 @@ def collapse_warnings(
             f"collapsed run: the model predicts the single class {class_names[int(pred[0])]!r} "
             f"for all {pred.numel()} evaluated nodes"
         )
+    elif y is not None and pred.numel() > 1:
+        truth = y[mask]
+        support = torch.bincount(truth[truth >= 0], minlength=n_classes)
+        predicted = torch.bincount(pred, minlength=n_classes)
+        ignored = [c for c in range(n_classes) if support[c] > 0 and predicted[c] == 0]
+        if ignored:
+            names = ", ".join(repr(class_names[c]) for c in ignored)
+            counts = ", ".join(str(int(support[c])) for c in ignored)
+            out.append(
+                f"ignored classes: at argmax the model never predicts {names} ({counts} of the "
+                f"{pred.numel()} evaluated nodes are of them); try a balancing loss "
+                "(weighted, balanced-softmax) or --tune-decision balanced-accuracy"
+            )
     losses = [float(h["loss"]) for h in history if "loss" in h][-FLAT_EPOCHS:]
     chance = math.log(n_classes) if n_classes > 1 else 0.0
     if len(losses) == FLAT_EPOCHS and chance and all(

@@ -171,9 +171,16 @@ def _balanced_counts(hot: Tensor) -> tuple[list[int], int]:
     return [max(0, round(float(s) * n)) for s in share], n
 
 
+#: Share of evaluated nodes predicted with no label (or every label) from which a
+#: multi-label run is called near-collapsed.
+NEAR_COLLAPSE = 0.5
+
+
 def multilabel_collapse_warnings(proba: Tensor, y: Tensor, mask: Tensor,
                                  class_names: list[str]) -> list[str]:
-    """A warning when the model predicts no label (at 0.5) for every evaluated node.
+    """A warning when the model predicts no label (at 0.5) for every evaluated node, or
+    every label; and when it does so for more than :data:`NEAR_COLLAPSE` of them (of ten
+    evaluated nodes or more).
 
     Example:
         >>> multilabel_collapse_warnings(torch.full((3, 2), 0.1), torch.ones(3, 2),
@@ -188,6 +195,14 @@ def multilabel_collapse_warnings(proba: Tensor, y: Tensor, mask: Tensor,
     elif pred.size(0) > 1 and bool(pred.all()):
         out.append(f"collapsed run: the model predicts every label for all {pred.size(0)} "
                    "evaluated nodes")
+    elif pred.size(0) >= 10:  # most nodes: a score that looks healthy can still mean little
+        n = pred.size(0)
+        for share, what in ((float((~pred.any(dim=1)).float().mean()), "no label"),
+                            (float(pred.all(dim=1).float().mean()), "every label")):
+            if share > NEAR_COLLAPSE:
+                out.append(f"near-collapsed run: the model predicts {what} (at 0.5) for "
+                           f"{100 * share:.1f} % of the {n} evaluated nodes; try weighted-bce "
+                           "and --tune-decision macro-f1")
     return out
 
 

@@ -333,7 +333,7 @@ def run(
             for s in SPLITS
         }
         decision = tune_run(config.tune_decision, proba, y, masks, names, held_out)
-        warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names)
+        warnings = collapse_warnings(out.history, proba, masks["val"] | masks["test"], names, y)
     warnings = [*untrained_class_warnings(y, split_mask(data, "train"), names), *warnings,
                 *first_epoch_warnings(out.history, out.best_epoch),
                 *_unused_schedule(config, out.history, out.best_epoch)]

@@ -172,6 +172,23 @@ def test_config_file_not_text_or_a_folder(place, capsys, tmp_path):
     _train(place, capsys, "--config", str(tmp_path), needles=["is a folder; expected a YAML"])
 
 
+def test_data_root_from_the_environment_is_checked_like_root(place, capsys, monkeypatch,
+                                                               tmp_path):
+    outs, _ = place
+    before = _tree(outs)
+    monkeypatch.setenv("HETERO_IMB_DATA", str(tmp_path / "typo"))
+    argv = [*FAST, "--out", str(outs / "r")]
+    code, err = _call(train_cli.main, argv, capsys)
+    _check(code, err, 2, ["$HETERO_IMB_DATA", "typo does not exist", "--create-root"], outs,
+           before)
+    code, err = _call(compare_cli.main, ["--dataset", "synthetic", "--models", "mlp", "--out",
+                                         str(outs / "g")], capsys)
+    _check(code, err, 2, ["$HETERO_IMB_DATA", "typo does not exist"], outs, before)
+    assert not (tmp_path / "typo").exists()
+    assert _call(train_cli.main, [*argv, "--create-root"], capsys)[0] == 0
+    assert (tmp_path / "typo").is_dir()
+
+
 def test_root_typo_is_refused_and_not_created(place, capsys):
     outs, root = place
     typo = root.parent / "dta"

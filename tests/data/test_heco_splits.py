@@ -98,3 +98,19 @@ def test_split_ids_outside_the_graph_are_rejected(root):
     with pytest.raises(DatasetFileError, match=r"node ids must be in 0\.\.299"):
         heco_split(small, 20, dataset="acm", root=root)
     assert torch.is_tensor(small["item"].y)
+
+
+def test_train_and_val_files_that_share_nodes_are_rejected(root, monkeypatch):
+    if not _mirror_has("heco/acm"):
+        pytest.skip("local mirror has no heco/acm/")
+    from hetero_imb.data import heco_splits
+
+    real = heco_splits.heco_split_files
+
+    def same_train_and_val(dataset, size, **kwargs):
+        files = real(dataset, size, **kwargs)
+        return {**files, "val": files["train"]}  # validation would score training nodes
+
+    monkeypatch.setattr(heco_splits, "heco_split_files", same_train_and_val)
+    with pytest.raises(DatasetFileError, match=r"acm heco:20: train and val share 60 nodes"):
+        heco_split(load("acm", root=root), 20, dataset="acm", root=root)

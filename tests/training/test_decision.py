@@ -62,11 +62,21 @@ def test_unreachable_floor_keeps_zero_offsets():
     assert not out["reached"] and out["offsets"] == [0.0, 0.0]
 
 
-@pytest.mark.parametrize("spec", ["recall:b", "recall:b:1.5", "f1", "recall::0.5", "min-recall:b:1",
-                                  "min-recall:b:0", "min-recall:b", "min-recall::0.5"])
+@pytest.mark.parametrize("spec", ["recall:b", "f1", "recall::0.5", "min-recall:b",
+                                  "min-recall::0.5", "min-recall:b:abc"])
 def test_bad_specs_name_the_accepted_forms(spec):
     with pytest.raises(ValueError, match="tune_decision must be .*recall:CLASS:PRECISION_FLOOR"
                                          ".* or 'min-recall:CLASS:RECALL'"):
+        parse_decision(spec)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("recall:b:1.5", r"PRECISION_FLOOR must be in \[0, 1\], got 1.5"),
+    ("min-recall:b:1", r"RECALL must be in \(0, 1\), both ends excluded, got 1"),
+    ("min-recall:b:0", r"RECALL must be in \(0, 1\), both ends excluded, got 0"),
+])
+def test_out_of_range_numbers_name_the_range(spec, message):
+    with pytest.raises(ValueError, match=f"tune_decision '{spec}': {message}"):
         parse_decision(spec)
 
 

@@ -141,3 +141,34 @@ def test_a_loss_schedule_that_never_shaped_the_kept_weights_is_reported(toy_spli
     early = run(config.replace(loss_params={k: 2 for k in params}, epochs=30, patience=0),
                 data=toy_split, progress=False)
     assert not [w for w in early.warnings if "never applied" in w or "never re-weight" in w]
+
+
+def test_classes_never_predicted_are_named():
+    mask = torch.ones(6, dtype=torch.bool)
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    proba = torch.tensor([[0.8, 0.1, 0.1]] * 5 + [[0.1, 0.8, 0.1]])  # two classes, not 2
+    lines = collapse_warnings([], proba, mask, ["a", "b", "c"], y)
+    assert lines == ["ignored classes: at argmax the model never predicts 'c' (2 of the 6 "
+                     "evaluated nodes are of them); try a balancing loss (weighted, "
+                     "balanced-softmax) or --tune-decision balanced-accuracy"]
+    every = torch.eye(3)[y]
+    assert collapse_warnings([], every, mask, ["a", "b", "c"], y) == []
+    # a class with no evaluated node is not "ignored"
+    assert collapse_warnings([], proba, mask, ["a", "b", "c", "d"][:3], torch.tensor([0, 0, 0, 1, 1, 1])) == []
+
+
+def test_multilabel_runs_that_predict_nothing_for_most_nodes_are_named():
+    from hetero_imb.training.multilabel import multilabel_collapse_warnings
+
+    mask = torch.ones(10, dtype=torch.bool)
+    y = torch.ones(10, 3)
+    empty = torch.full((10, 3), 0.2)
+    empty[:2, 0] = 0.9  # 8 of 10 nodes get no label
+    (line,) = multilabel_collapse_warnings(empty, y, mask, ["a", "b", "c"])
+    assert line.startswith("near-collapsed run: the model predicts no label (at 0.5) for 80.0 %")
+    full = torch.full((10, 3), 0.9)
+    full[:3, 1] = 0.1  # 7 of 10 get every label
+    (line,) = multilabel_collapse_warnings(full, y, mask, ["a", "b", "c"])
+    assert "predicts every label (at 0.5) for 70.0 % of the 10" in line
+    healthy = torch.eye(3)[torch.arange(10) % 3] * 0.8 + 0.1
+    assert multilabel_collapse_warnings(healthy, y, mask, ["a", "b", "c"]) == []

@@ -85,7 +85,7 @@ def test_thresholds_tuned_on_validation_and_applied(multilabel_graph, tmp_path):
     from hetero_imb.cli.train import summary_text
 
     text = summary_text(result, folder)
-    assert "thresholds drama +" in text and "samples F1" in text and "rare-1/4 macro F1" in text
+    assert "thresholds drama 0." in text and "samples F1" in text and "rare-1/4 macro F1" in text
     frame = model.predictions(multilabel_graph)
     assert list(frame.columns[-4:]) == ["proba_drama", "proba_comedy", "proba_action", "proba_rare"]
 

@@ -254,9 +254,14 @@ def load_processed(
     cache_path = paths.processed_dir(root) / f"{loader.raw_folder}-{key}.pt"
     if cache_path.is_file() and not force_reload:
         try:
-            return torch.load(cache_path, weights_only=False)
+            cached = torch.load(cache_path, weights_only=False)
         except Exception as err:  # a damaged cache is rebuilt, never trusted
             log.warning("ignoring unreadable cache %s (%s)", cache_path, err)
+        else:
+            if isinstance(cached, HeteroData):
+                return cached
+            log.warning("ignoring cache %s: it holds a %s, not a graph", cache_path,
+                        type(cached).__name__)
     data = loader.process(raw)
     try:
         atomic_write(cache_path, lambda tmp: torch.save(data, tmp))

@@ -49,18 +49,25 @@ def _tab_rows(path: Path, widths: tuple[int, ...]) -> Iterator[tuple[int, list[s
         DatasetFileError: a line whose number of fields is not in ``widths``.
     """
     with open(path, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) not in widths:
-                expected = " or ".join(str(w) for w in widths)
-                raise DatasetFileError(
-                    f"{path.name} line {lineno}: expected {expected} tab-separated fields, "
-                    f"got {len(parts)}"
-                )
-            yield lineno, parts
+        lineno = 0
+        try:
+            for lineno, line in enumerate(handle, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                parts = line.split("\t")
+                if len(parts) not in widths:
+                    expected = " or ".join(str(w) for w in widths)
+                    raise DatasetFileError(
+                        f"{path.name} line {lineno}: expected {expected} tab-separated fields, "
+                        f"got {len(parts)}"
+                    )
+                yield lineno, parts
+        except UnicodeDecodeError as err:
+            raise DatasetFileError(
+                f"{path}: expected UTF-8 text, got byte {err.object[err.start]:#04x} "
+                f"({err.reason}) after line {lineno}; re-download the file"
+            ) from None
 
 
 def _relation_name(meaning: str) -> str:
@@ -306,6 +313,13 @@ def read_links(path: Path, info: HGBInfo, nodes: Nodes) -> dict[int, tuple[np.nd
     dst = np.asarray(cols[1], dtype=np.int64)
     link = np.asarray(cols[2], dtype=np.int64)
     weight = np.asarray(cols[3], dtype=np.float32)
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetFileError(
+            f"{path.name} line {linenos[i]}: expected a finite weight >= 0, got {cols[3][i]!r}; "
+            f"{int(bad.sum())} of {len(weight)} links have one"
+        )
     known = np.isin(link, list(info.link_types))
     if not known.all():
         i = int(np.flatnonzero(~known)[0])

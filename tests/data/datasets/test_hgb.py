@@ -196,6 +196,8 @@ BAD_CASES = [
     ("link.dat", "0\t1\t0\t1\n0\t99\t0\t1\n", r"link\.dat line 2: target node 99 is not in node\.dat"),
     ("link.dat", "\n0\t10\t0\t1\n", r"link\.dat line 2: link type 0 needs a book target, got node 10 of type film"),
     ("link.dat", "0\tx\t0\t1\n", r"link\.dat line 1: expected integer src"),
+    ("link.dat", "0\t1\t0\t1\n0\t2\t0\tnan\n", r"link\.dat line 2: expected a finite weight >= 0, got nan; 1 of 2"),
+    ("link.dat", "0\t1\t0\t-5\n", r"link\.dat line 1: expected a finite weight >= 0, got -5\.0"),
     ("node.dat", "0\tb\t0\n1\tb\t9\n", r"node\.dat line 2: unknown node type 9"),
     ("node.dat", "0\tb\n", r"node\.dat line 1: expected 3 or 4 tab-separated fields, got 2"),
     ("node.dat", "0\tb\t0\n0\tc\t0\n", r"node\.dat line 2: node id 0 already appears on line 1"),
@@ -223,6 +225,13 @@ def test_malformed_files_name_file_and_line(tmp_path, file_name, text, message):
     raw = write_hgb(tmp_path)
     raw[file_name].write_text(text, encoding="utf-8")
     with pytest.raises(DatasetFileError, match=message):
+        build_hgb(raw)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    raw = write_hgb(tmp_path)
+    raw["node.dat"].write_bytes(raw["node.dat"].read_bytes().replace(b"\t", b"\t\xe9", 1))
+    with pytest.raises(DatasetFileError, match=r"node\.dat: expected UTF-8 text, got byte 0xe9"):
         build_hgb(raw)
 
 

@@ -132,6 +132,10 @@ def test_damaged_cache_is_rebuilt(tmp_path):
     data = load("freebase", root=tmp_path)
     assert data["movie"].num_nodes == 3492
     assert cache.stat().st_size > 1000
+    torch.save({"a": 1}, cache)  # readable, but not a graph: rebuilt too
+    data = load("freebase", root=tmp_path)
+    assert data["movie"].num_nodes == 3492
+    assert cache.stat().st_size > 1000
 
 
 # ------------------------------------------------------------------ the registry
