@@ -13,6 +13,7 @@ what was expected and what was given; no usage dump.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
@@ -63,7 +64,9 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+        # under torchrun every process parses the same arguments: rank 0 alone says why
+        quiet = os.environ.get("RANK", "0") != "0"
+        self.exit(EXIT_USAGE, None if quiet else f"{self.prog}: error: {one_line(message)} (see --help)\n")
 
     def fail(self, err: BaseException | str) -> NoReturn:
         """Exit with status 2 and one line naming the problem."""

@@ -105,6 +105,9 @@ USAGE_CASES = {
     ),
     "model-param-unknown": (["--model-param", "nosuch=1"], ["nosuch", "hidden"]),
     "model-param-no-equals": (["--model-param", "noequals"], ["--model-param", "NAME=VALUE"]),
+    "dataset-option-relation": (
+        ["--dataset-option", "num_items=3"], ["dataset 'synthetic': num_items", "got 3"]
+    ),
     "dataset-option-typo": (
         ["--dataset-option", "num_itemz=100"], ["num_itemz", "num_items", "homophily"]
     ),

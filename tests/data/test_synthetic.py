@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from hetero_imb.data.datasets.synthetic import DEFAULT_CLASS_WEIGHTS, make_synthetic
+from hetero_imb.params import ParamError
 
 
 def _edges(data):
@@ -80,12 +81,17 @@ def test_homophily_controls_how_often_edges_stay_in_the_community():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"class_weights": (1.0, 2.0), "num_classes": 3}, "^class_weights must be None when"),
-        ({"num_classes": 1}, "^num_classes must be an integer >= 2, got 1$"),
-        ({"imbalance_ratio": 0.5}, "^imbalance_ratio must be a float >= 1, got 0.5$"),
-        ({"tag_degree": -1}, "^tag_degree must be an integer >= 0, got -1$"),
+        ({"class_weights": (1.0, 2.0), "num_classes": 3},
+         "^dataset 'synthetic': class_weights cannot be combined with num_classes"),
+        ({"num_classes": 1}, "^dataset 'synthetic': num_classes must be an integer >= 2, got 1$"),
+        ({"imbalance_ratio": 0.5},
+         "^dataset 'synthetic': imbalance_ratio must be a float >= 1, got 0.5$"),
+        ({"tag_degree": -1}, "^dataset 'synthetic': tag_degree must be an integer >= 0, got -1$"),
+        ({"num_items": 3},
+         r"^dataset 'synthetic': num_items must be at least the number of classes \(4\), got 3$"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    # a ParamError: the command lines' usage error (exit 2), like the declared checks
+    with pytest.raises(ParamError, match=match):
         make_synthetic(**kwargs)

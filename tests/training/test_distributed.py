@@ -82,6 +82,12 @@ def test_full_batch_under_torchrun_is_a_usage_error(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "batch_size must be set under torchrun (world size 2)" in err[0]
     assert not (tmp_path / "run").exists()
+    # the other process exits the same way without repeating the line
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "synthetic", "--epochs", "1", "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2 and capsys.readouterr().err == ""
 
 
 # All neighbours, no dropout: the 2-process run takes the same optimiser steps as the

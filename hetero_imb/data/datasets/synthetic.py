@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ...params import ParamSpec
+from ...params import ParamError, ParamSpec
 from . import DATASETS
 from .base import DatasetLoader
 
@@ -78,7 +78,7 @@ def make_synthetic(
     for name, value in (("user_degree", user_degree), ("tag_degree", tag_degree),
                         ("extra_types", extra_types)):
         if value < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {value}")
+            raise ParamError(f"dataset 'synthetic': {name} must be an integer >= 0, got {value}")
     gen = torch.Generator().manual_seed(seed)
     y = _draw_labels(probs, num_items, gen)
     n_classes = len(probs)
@@ -125,14 +125,14 @@ def _class_probs(
 ) -> Tensor:
     """The normalised class frequencies, after checking the arguments."""
     if class_weights is not None and (num_classes is not None or imbalance_ratio is not None):
-        raise ValueError(
-            "class_weights must be None when num_classes or imbalance_ratio is set, "
-            f"got {list(class_weights)}"
+        raise ParamError(
+            "dataset 'synthetic': class_weights cannot be combined with num_classes or "
+            f"imbalance_ratio (both define the class weights), got {list(class_weights)}"
         )
     if num_classes is not None and num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
+        raise ParamError(f"dataset 'synthetic': num_classes must be an integer >= 2, got {num_classes}")
     if imbalance_ratio is not None and imbalance_ratio < 1:
-        raise ValueError(f"imbalance_ratio must be a float >= 1, got {imbalance_ratio}")
+        raise ParamError(f"dataset 'synthetic': imbalance_ratio must be a float >= 1, got {imbalance_ratio}")
     if class_weights is None and num_classes is None and imbalance_ratio is None:
         class_weights = DEFAULT_CLASS_WEIGHTS
     if class_weights is None:  # geometric: 1, r^(-1/(C-1)), ..., 1/r
@@ -140,15 +140,15 @@ def _class_probs(
         ratio = 12.0 if imbalance_ratio is None else float(imbalance_ratio)
         class_weights = (ratio ** (-torch.arange(c, dtype=torch.float64) / (c - 1))).tolist()
     if num_items < len(class_weights):
-        raise ValueError(
-            f"num_items must be at least the number of classes ({len(class_weights)}), "
+        raise ParamError(
+            f"dataset 'synthetic': num_items must be at least the number of classes ({len(class_weights)}), "
             f"got {num_items}"
         )
     if not 0.0 <= homophily <= 1.0:
-        raise ValueError(f"homophily must be in [0, 1], got {homophily}")
+        raise ParamError(f"dataset 'synthetic': homophily must be in [0, 1], got {homophily}")
     probs = torch.tensor(class_weights, dtype=torch.float)
     if (probs <= 0).any():
-        raise ValueError(f"class_weights must all be positive, got {list(class_weights)}")
+        raise ParamError(f"dataset 'synthetic': class_weights must all be positive, got {list(class_weights)}")
     return probs / probs.sum()
 
 
