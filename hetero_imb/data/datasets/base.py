@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -267,7 +268,24 @@ def load_processed(
         atomic_write(cache_path, lambda tmp: torch.save(data, tmp))
     except OSError as err:  # read-only data roots still load, just uncached
         log.warning("could not write cache %s (%s)", cache_path, err)
+    _remove_stale_partials(cache_path.parent, loader.raw_folder)
     return data
+
+
+#: A partial cache file older than this is left by a killed process (writing one takes
+#: seconds), and is removed.
+STALE_SECONDS = 3600
+
+
+def _remove_stale_partials(folder: Path, prefix: str) -> None:
+    """Delete ``.<prefix>-*.tmp`` files of killed cache writes older than an hour."""
+    now = time.time()
+    for partial in folder.glob(f".{prefix}-*.tmp"):
+        try:
+            if now - partial.stat().st_mtime > STALE_SECONDS:
+                partial.unlink()
+        except OSError:  # gone already, or not ours to remove
+            continue
 
 
 def read_int_npy(path: str | os.PathLike, what: str, *, whole_floats: bool = False) -> np.ndarray:

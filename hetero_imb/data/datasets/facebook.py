@@ -47,7 +47,7 @@ from torch_geometric.data import HeteroData
 
 from ... import paths
 from ..._io import atomic_write
-from ...params import ParamSpec, validate_params
+from ...params import ParamError, ParamSpec, validate_params
 from ..features import sparse_tensor, svd_features
 from . import DATASETS
 from .base import DatasetFileError, DatasetLoader, RawFile, download_file
@@ -279,6 +279,10 @@ def build_facebook(
     else:
         matrix = read_sparse_features(raw[FEATURES], num_nodes)
         if mode == "svd":
+            if not opts["svd_dim"] < min(matrix.shape):  # a usage error, not the data's
+                raise ParamError(f"dataset 'facebook': svd_dim must be an integer in [1, "
+                                 f"{min(matrix.shape) - 1}] (the description features' rank "
+                                 f"bound), got {opts['svd_dim']}")
             data["page"].x = svd_features(matrix, opts["svd_dim"], opts["seed"])
             data.feature_source = f"svd{opts['svd_dim']} of {FEATURES}"
         else:

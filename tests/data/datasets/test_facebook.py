@@ -78,7 +78,7 @@ def test_tiny_svd_features_are_standardised_and_deterministic(tiny):
     assert a.feature_source == "svd2 of musae_facebook_features.json"
     # the leading component separates the all-ones page 4 from the empty page 3
     assert abs(x[4, 0] - x[3, 0]) > 1.0
-    with pytest.raises(ValueError, match=r"'svd_dim' must be in \[1, 3\].*got 4"):
+    with pytest.raises(ParamError, match=r"^dataset 'facebook': svd_dim must be an integer in \[1, 3\].*got 4$"):
         build_facebook(tiny, features="svd", svd_dim=4)
 
 

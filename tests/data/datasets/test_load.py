@@ -150,3 +150,21 @@ def test_unknown_dataset_lists_the_choices(tmp_path):
     assert "'cora'" in message
     for name in ("facebook", "freebase", "freebase-hgb", "synthetic"):
         assert name in message
+
+
+def test_partial_cache_files_of_killed_loads_are_removed_when_stale(tmp_path):
+    import os
+    import time
+
+    _mirror("freebase_heco")
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    stale, fresh = processed / ".freebase_heco-0.pt.a.tmp", processed / ".freebase_heco-0.pt.b.tmp"
+    other = processed / ".facebook-0.pt.c.tmp"  # another dataset's: not this load's to judge
+    for partial in (stale, fresh, other):
+        partial.write_bytes(b"half a cache")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    load("freebase", root=tmp_path)
+    assert not stale.exists() and fresh.exists() and other.exists()
