@@ -107,9 +107,9 @@ class ParamSpec:
         """The range as text, e.g. ``">= 0 and < 1"`` (``""`` when unbounded)."""
         parts = []
         if self.low is not None:
-            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            parts.append(f"{'>' if self.low_open else '>='} {_bound(self.low)}")
         if self.high is not None:
-            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+            parts.append(f"{'<' if self.high_open else '<='} {_bound(self.high)}")
         return " and ".join(parts)
 
     def expected(self) -> str:
@@ -133,6 +133,18 @@ class ParamSpec:
         if self.accepts_none:
             kind += " or none"
         return f"{kind}, default {format_value(self.default)}: {self.help}"
+
+
+def _bound(value: float) -> str:
+    """A range bound as text: ``0.5``, ``1``, and ``2**63`` rather than ``9.22337e+18``.
+
+    Example:
+        >>> _bound(0.5), _bound(1), _bound(2**63)
+        ('0.5', '1', '2**63')
+    """
+    if isinstance(value, int) and value >= 2**20 and value & (value - 1) == 0:
+        return f"2**{value.bit_length() - 1}"
+    return f"{value:g}"
 
 
 def format_value(value: Any) -> str:

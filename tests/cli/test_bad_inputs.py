@@ -105,6 +105,9 @@ USAGE_CASES = {
     ),
     "model-param-unknown": (["--model-param", "nosuch=1"], ["nosuch", "hidden"]),
     "model-param-no-equals": (["--model-param", "noequals"], ["--model-param", "NAME=VALUE"]),
+    "dataset-option-seed-overflow": (
+        ["--dataset-option", "seed=99999999999999999999"], ["seed must be an integer >= 0 and < 2**63"]
+    ),
     "dataset-option-relation": (
         ["--dataset-option", "num_items=3"], ["dataset 'synthetic': num_items", "got 3"]
     ),

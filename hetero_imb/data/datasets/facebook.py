@@ -74,7 +74,7 @@ PARAMS: dict[str, ParamSpec] = {
         "auto: npz when found, else svd", choices=FEATURE_MODES,
     ),
     "svd_dim": ParamSpec("int", 128, "width of the SVD features", low=1),
-    "seed": ParamSpec("int", 0, "seed of the SVD", low=0),
+    "seed": ParamSpec("int", 0, "seed of the SVD", low=0, high=2**63, high_open=True),
 }
 EDGE_TYPE = ("page", "likes", "page")
 

@@ -204,7 +204,7 @@ class SyntheticLoader(DatasetLoader):
             "float", 0.8, "probability that an edge stays in the item's community",
             low=0.0, high=1.0,
         ),
-        "seed": ParamSpec("int", 0, "seed of the generator", low=0),
+        "seed": ParamSpec("int", 0, "seed of the generator", low=0, high=2**63, high_open=True),
         "num_classes": ParamSpec(
             "int", None, "number of classes with geometric frequencies (none: 4 when "
             "imbalance_ratio is set); excludes class_weights", low=2,

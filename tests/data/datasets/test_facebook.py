@@ -129,7 +129,7 @@ def test_malformed_files(tiny, name, text, message):
         ({"features": "dense"}, ParamError, "^dataset 'facebook': features must be one of auto, npz, svd, sparse, got 'dense'$"),
         ({"svd_dim": 0}, ParamError, "^dataset 'facebook': svd_dim must be an integer >= 1, got 0$"),
         ({"svd_dim": 2.5}, ParamError, "svd_dim must be an integer >= 1, got 2.5"),
-        ({"seed": True}, ParamError, "seed must be an integer >= 0, got True"),
+        ({"seed": True}, ParamError, "seed must be an integer >= 0 and < 2\\*\\*63, got True"),
         ({"dims": 3}, ParamError, "dataset 'facebook' has no parameter 'dims'; accepted parameters: features, svd_dim, seed"),
     ],
 )  # fmt: skip

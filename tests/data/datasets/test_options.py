@@ -52,5 +52,5 @@ def test_options_are_converted_like_the_command_line(tmp_path):
 
 def test_a_loader_built_directly_checks_the_same_declaration():
     assert SyntheticLoader(num_items=40).resolved_options()["num_items"] == 40
-    with pytest.raises(ParamError, match="^dataset 'synthetic': seed must be an integer >= 0, got -1$"):
+    with pytest.raises(ParamError, match=r"^dataset 'synthetic': seed must be an integer >= 0 and < 2\*\*63, got -1$"):
         SyntheticLoader(seed=-1).resolved_options()
