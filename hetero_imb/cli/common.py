@@ -8,16 +8,19 @@ validate them, so the listing cannot drift from what is accepted.
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from .._io import check_data_root
 from ..balancing.augmenters import AUGMENTERS
 from ..balancing.losses import LOSSES
 from ..balancing.samplers import SAMPLERS
 from ..data.datasets import DATASETS
 from ..models import MODELS
 from ..models.smoothers import SMOOTHERS
+from ..paths import ENV_DATA
 from ..registry import Registry
 
 #: Every kind of component, in the order of the data flow, with the flag that names
@@ -43,11 +46,6 @@ def check_roots(roots: Sequence[str | None], *, create: bool = False,
         OutputPathError: a root cannot be used; the message names ``--root`` or the
             environment variable.
     """
-    import os
-
-    from .._io import check_data_root
-    from ..paths import ENV_DATA
-
     given = [r for r in roots if r is not None]
     for root in sorted(set(given)):
         check_data_root(root, create=create, create_flag=create_flag)

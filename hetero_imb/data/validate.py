@@ -320,6 +320,20 @@ def _warn_unreachable_target(data: HeteroData, target: str) -> None:
     )
 
 
+def check_is_graph(data: object) -> None:
+    """Raise ``TypeError`` unless ``data`` is a ``HeteroData`` (the one message every
+    entry point that takes a graph gives).
+
+    Example:
+        >>> check_is_graph({"a": 1})
+        Traceback (most recent call last):
+        ...
+        TypeError: data must be a torch_geometric HeteroData, got dict
+    """
+    if not isinstance(data, HeteroData):
+        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
+
+
 def validate_graph(
     data: HeteroData, *, require_labels: bool = True, for_training: bool = False
 ) -> HeteroData:
@@ -366,8 +380,7 @@ def validate_graph(
         ...     print(err)
         label 9 at item node 3 is out of range [0, 3] (-1 = unlabelled); 1 of 300 labels are out of range
     """
-    if not isinstance(data, HeteroData):
-        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
+    check_is_graph(data)
     for name, flag in (("require_labels", require_labels), ("for_training", for_training)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be a bool, got {flag!r}")

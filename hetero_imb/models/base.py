@@ -297,9 +297,9 @@ def build_model(name: str, data: HeteroData, *, seed: int = 0, **overrides: Any)
         TypeError: the model is not trained in the loop (e.g. ``"xgboost"``).
     """
     from ..data.graph import feature_dims, num_classes
+    from ..data.validate import check_is_graph
 
-    if not isinstance(data, HeteroData):
-        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
+    check_is_graph(data)
     spec = MODELS.get(name, parameter="model")
     settings = MODELS.validate(name, overrides)
     torch.manual_seed(seed)

@@ -34,7 +34,7 @@ from torch_geometric.data import HeteroData
 from .._io import atomic_write, atomic_write_text, save_torch
 from ..data.graph import class_names as graph_class_names
 from ..data.graph import in_type_order, target_type
-from ..data.validate import validate_graph
+from ..data.validate import check_is_graph, validate_graph
 from ..models.inputs import graph_metapaths
 from ..training.config import RunConfig
 from .multilabel_metrics import multilabel_predictions_frame, predict_labels
@@ -156,15 +156,14 @@ def write_run_files(result: Any, folder: str | os.PathLike) -> None:
 
 
 def _decide(proba: Tensor, offsets: list[float] | None) -> Tensor:
-    """Class ids under the tuned offsets, in float64 as they were tuned and scored
-    (:func:`~hetero_imb.training.decision.tune_run`): an offset sits 1e-9 past the
-    point where a validation node switches class, which float32 scores would lose."""
+    """Class ids under the tuned offsets, on the float64 scores they were tuned on
+    (:func:`~hetero_imb.training.decision.log_proba`)."""
     import numpy as np
 
-    from ..training.decision import apply_offsets
+    from ..training.decision import apply_offsets, log_proba
 
-    log_p = np.log(np.clip(proba.detach().cpu().numpy().astype(np.float64), 1e-12, None))
-    chosen = apply_offsets(log_p, None if offsets is None else np.asarray(offsets, np.float64))
+    scores = log_proba(proba.detach().cpu().numpy())
+    chosen = apply_offsets(scores, None if offsets is None else np.asarray(offsets, np.float64))
     return torch.as_tensor(chosen, dtype=torch.long)
 
 
@@ -189,8 +188,7 @@ def check_schema(payload: dict[str, Any], data: HeteroData) -> HeteroData:
         ValueError: another target type, node types, relations or meta-paths than the
             run's, or other feature widths.
     """
-    if not isinstance(data, HeteroData):
-        raise TypeError(f"data must be a torch_geometric HeteroData, got {type(data).__name__}")
+    check_is_graph(data)
     target = payload["target"]
     if getattr(data, "target_node_type", None) != target:
         raise ValueError(
@@ -446,7 +444,7 @@ def load_run(run_dir: str | os.PathLike) -> TrainedModel:
         raise ValueError(f"{file} is not a readable model file ({type(err).__name__}: "
                          f"{str(err).splitlines()[0] if str(err) else 'no detail'}); "
                          "train the run again") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        payload = payload if isinstance(payload, dict) else {}
-        raise ValueError(f"{file} has format {payload.get('format')!r}; this version reads {FORMAT}")
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if found != FORMAT:
+        raise ValueError(f"{file} has format {found!r}; this version reads {FORMAT}")
     return TrainedModel(payload, path)

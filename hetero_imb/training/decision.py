@@ -104,6 +104,17 @@ def parse_decision(spec: str | None) -> DecisionSpec:
     raise ValueError(f"tune_decision must be {_FORMS}, got {spec!r}")
 
 
+def log_proba(proba: Any) -> np.ndarray:
+    """``log(max(proba, 1e-12))`` in float64: the scores offsets are tuned on and applied
+    to (an offset sits 1e-9 past a node's switch point, which float32 would lose).
+
+    Example:
+        >>> log_proba(np.array([[1.0, 0.0]], dtype=np.float32)).round(2).tolist()
+        [[0.0, -27.63]]
+    """
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None))
+
+
 def apply_offsets(log_proba: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
     """Predicted classes ``argmax(log_proba + offsets)`` (plain argmax without offsets).
 
@@ -284,7 +295,7 @@ def tune_run(
         return None
     p = np.asarray(proba, dtype=np.float64)
     y = np.asarray(y)
-    log_p = np.log(np.clip(p, 1e-12, None))
+    log_p = log_proba(p)
     val = np.asarray(masks["val"] if tune_mask is None else tune_mask, dtype=bool)
     record = tune_offsets(log_p[val], y[val], spec, class_names)
     adjusted = log_p + np.asarray(record["offsets"])

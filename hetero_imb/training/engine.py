@@ -116,7 +116,7 @@ def _check_fit_inputs(model: Any, data: Any, loss: Any, lr: Any, weight_decay: A
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     built = getattr(model, "built_for", None)
-    if built is not None and isinstance(data, HeteroData):
+    if built is not None:  # data passed validate_graph already
         widths = feature_dims(data)
         for node_type, width in built["features"].items():
             if node_type in widths and widths[node_type] != width:

@@ -35,7 +35,7 @@ from ..data.heco_splits import check_heco_split, heco_split
 from ..data.imbalance import MODES, make_imbalance, parse_imbalance
 from ..data.scaling import standardize_features
 from ..data.splits import official_split, stratified_kfold, stratified_split
-from ..data.validate import validate_graph
+from ..data.validate import check_is_graph, validate_graph
 from ..models import MODELS, FitContext, FitOutput, NodeClassifier
 from ..models.smoothers import SMOOTHERS, fit_smoother, smoothed
 from ..registry import import_plugins
@@ -296,9 +296,8 @@ def run(
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a RunConfig (hetero_imb.RunConfig(**settings) from a "
                         f"dict), got {type(config).__name__}")
-    if data is not None and not isinstance(data, HeteroData):
-        raise TypeError(f"data must be a torch_geometric HeteroData, got "
-                        f"{type(data).__name__} (or None to load config.dataset)")
+    if data is not None:
+        check_is_graph(data)
     import_plugins(config.plugins)
     validate_names(config, check_dataset=data is None)
     config = record_processes(config)  # world_size, backend of a torchrun launch

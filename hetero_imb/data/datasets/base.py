@@ -24,7 +24,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from ... import paths
-from ..._io import atomic_write
+from ..._io import atomic_write, save_torch
 from ...params import ParamSpec, validate_params
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def load_processed(
                         type(cached).__name__)
     data = loader.process(raw)
     try:
-        atomic_write(cache_path, lambda tmp: torch.save(data, tmp))
+        atomic_write(cache_path, lambda tmp: save_torch(data, tmp))
     except OSError as err:  # read-only data roots still load, just uncached
         log.warning("could not write cache %s (%s)", cache_path, err)
     _remove_stale_partials(cache_path.parent, loader.raw_folder)
